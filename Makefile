@@ -1,0 +1,56 @@
+# rramfs: top-level entry points.  The kernel build reads ./Kbuild; this
+# file only drives it and the rig around it.
+#
+#   make            build rramfs.ko against KDIR (default: the cached test
+#                   kernel, built on first use by tools/kernel/build.sh)
+#   make run        set up, build, boot the SMAP VM with rramfs mounted, demo
+#   make check      set up, build, run every test in the SMAP VM
+#   make bench      benchmarks (see Documentation/filesystems/rramfs-performance.rst)
+#   make fmtcheck   rustfmt check of the module and the tools
+#   make clippy     build the module with CLIPPY=1
+#   make install    modules_install into KDIR's module tree
+#
+# Useful variables: KDIR=/path/to/rust/enabled/kernel/build, KVER=7.3|6.12,
+# FLAVOR=default|debug, RRAMFS_ACCEL=tcg|kvm, T="test names" (make check).
+
+SHELL := /bin/bash
+ROOT := $(CURDIR)
+
+ifeq ($(origin KDIR),undefined)
+# Evaluated on first use only, so targets that need no kernel build none.
+KDIR = $(eval KDIR := $(shell $(ROOT)/tools/kdir.sh))$(KDIR)
+endif
+# The kernel's Rust build wants Debian's rustc (with core source) and LLVM 19.
+KMAKE = $(MAKE) -C $(KDIR) M=$(ROOT) $(shell $(ROOT)/tools/kmake-args.sh)
+
+.PHONY: all modules clean setup run check bench fmtcheck clippy install tests
+
+all: modules
+
+setup:
+	@$(ROOT)/tools/setup.sh
+
+modules:
+	+$(KMAKE) modules
+
+clippy:
+	+$(KMAKE) CLIPPY=1 modules
+
+install:
+	+$(KMAKE) modules_install
+
+clean:
+	+$(KMAKE) clean 2>/dev/null || true
+	rm -rf tools/testing/rramfs-tests/target
+
+fmtcheck:
+	@$(ROOT)/tools/fmtcheck.sh
+
+run:
+	@$(ROOT)/tools/run.sh
+
+check:
+	@$(ROOT)/tools/check.sh
+
+bench:
+	@$(ROOT)/tools/bench.sh

@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Directories: the namespace lives in the dcache, as in ramfs.  Every
+//! positive dentry is pinned (persistent) until unlink/rmdir.
+
+use kernel::{bindings, prelude::*};
+
+use crate::inode;
+
+/// Makes `dentry` a new `inode` of `mode` in `dir`, and updates `dir`'s
+/// timestamps.
+///
+/// # Safety
+///
+/// Called from a VFS directory operation on `dir`, with `dir` locked and
+/// `dentry` negative.
+unsafe fn mknod_common(
+    dir: *mut bindings::inode,
+    dentry: *mut bindings::dentry,
+    mode: u16,
+    dev: bindings::dev_t,
+) -> Result<*mut bindings::inode> {
+    // SAFETY: `dir` is a live rramfs directory, so its superblock is live.
+    let inode = unsafe { inode::new((*dir).i_sb, dir, mode, dev)? };
+    // SAFETY: `inode` is new; `dir` and `dentry` are valid.
+    let err = unsafe { crate::ffi::rramfs_security_init(inode, dir, dentry) };
+    if err != 0 {
+        // SAFETY: Drops the only reference of the new inode.
+        unsafe { bindings::iput(inode) };
+        return Err(Error::from_errno(err));
+    }
+    // SAFETY: `dentry` is negative; the persistent reference keeps the
+    // inode until unlink.  `dir` is locked by the VFS.
+    unsafe {
+        crate::ffi::rramfs_d_make_persistent(dentry, inode);
+        touch_dir(dir);
+    }
+    Ok(inode)
+}
+
+/// Sets a directory's mtime and ctime to now.
+///
+/// # Safety
+///
+/// `dir` is a valid inode locked by the caller.
+pub(crate) unsafe fn touch_dir(dir: *mut bindings::inode) {
+    // SAFETY: See the function's safety requirements.
+    unsafe {
+        let ts = bindings::inode_set_ctime_current(dir);
+        (*dir).i_mtime_sec = ts.tv_sec;
+        (*dir).i_mtime_nsec = ts.tv_nsec as u32;
+    }
+}
+
+fn errno(r: Result<*mut bindings::inode>) -> c_int {
+    match r {
+        Ok(_) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+unsafe extern "C" fn mknod(
+    _idmap: *mut bindings::mnt_idmap,
+    dir: *mut bindings::inode,
+    dentry: *mut bindings::dentry,
+    mode: bindings::umode_t,
+    dev: bindings::dev_t,
+) -> c_int {
+    // SAFETY: Called by the VFS as `inode_operations::mknod`.
+    errno(unsafe { mknod_common(dir, dentry, mode, dev) })
+}
+
+unsafe extern "C" fn create(
+    _idmap: *mut bindings::mnt_idmap,
+    dir: *mut bindings::inode,
+    dentry: *mut bindings::dentry,
+    mode: bindings::umode_t,
+) -> c_int {
+    // SAFETY: Called by the VFS as `inode_operations::create`.
+    errno(unsafe { mknod_common(dir, dentry, mode | bindings::S_IFREG as u16, 0) })
+}
+
+unsafe extern "C" fn mkdir(
+    _idmap: *mut bindings::mnt_idmap,
+    dir: *mut bindings::inode,
+    dentry: *mut bindings::dentry,
+    mode: bindings::umode_t,
+) -> *mut bindings::dentry {
+    // SAFETY: Called by the VFS as `inode_operations::mkdir`.
+    match unsafe { mknod_common(dir, dentry, mode | bindings::S_IFDIR as u16, 0) } {
+        Ok(_) => {
+            // The new directory's ".." links to `dir`.
+            // SAFETY: `dir` is valid and locked.
+            unsafe { bindings::inc_nlink(dir) };
+            core::ptr::null_mut()
+        }
+        Err(e) => e.to_ptr(),
+    }
+}
+
+unsafe extern "C" fn symlink(
+    _idmap: *mut bindings::mnt_idmap,
+    dir: *mut bindings::inode,
+    dentry: *mut bindings::dentry,
+    target: *const c_char,
+) -> c_int {
+    let mode = bindings::S_IFLNK as u16 | 0o777;
+    // SAFETY: `dir` is a live rramfs directory.
+    let inode = match unsafe { inode::new((*dir).i_sb, dir, mode, 0) } {
+        Ok(i) => i,
+        Err(e) => return e.to_errno(),
+    };
+    // SAFETY: `target` is the NUL-terminated link target from the VFS.
+    let len = unsafe { CStr::from_char_ptr(target) }.to_bytes_with_nul().len();
+    // SAFETY: `inode` is new, `dir`/`dentry` valid.
+    let mut err = unsafe { crate::ffi::rramfs_security_init(inode, dir, dentry) };
+    if err == 0 {
+        // SAFETY: `inode` is a new symlink inode; `target` holds `len` bytes.
+        err = unsafe { bindings::page_symlink(inode, target, len as c_int) };
+    }
+    if err != 0 {
+        // SAFETY: Drops the only reference of the new inode.
+        unsafe { bindings::iput(inode) };
+        return err;
+    }
+    // SAFETY: As in `mknod_common`.
+    unsafe {
+        crate::ffi::rramfs_d_make_persistent(dentry, inode);
+        touch_dir(dir);
+    }
+    0
+}
+
+unsafe extern "C" fn tmpfile(
+    _idmap: *mut bindings::mnt_idmap,
+    dir: *mut bindings::inode,
+    file: *mut bindings::file,
+    mode: bindings::umode_t,
+) -> c_int {
+    // SAFETY: `dir` is a live rramfs directory.
+    let inode = match unsafe { inode::new((*dir).i_sb, dir, mode, 0) } {
+        Ok(i) => i,
+        Err(e) => return e.to_errno(),
+    };
+    // SAFETY: `file` is being opened by the VFS; its dentry is valid.
+    let dentry = unsafe { (*file).__bindgen_anon_1.f_path.dentry };
+    // SAFETY: `inode` is new, `dir`/`dentry` valid.
+    let err = unsafe { crate::ffi::rramfs_security_init(inode, dir, dentry) };
+    if err != 0 {
+        // SAFETY: Drops the only reference of the new inode.
+        unsafe { bindings::iput(inode) };
+    } else {
+        // SAFETY: `file`'s dentry is the unnamed dentry made for O_TMPFILE.
+        unsafe { bindings::d_tmpfile(file, inode) };
+    }
+    // SAFETY: `file` is being opened.
+    unsafe { crate::ffi::rramfs_finish_open_simple(file, err) }
+}
+
+/// `inode_operations` of rramfs directories.
+pub(crate) static DIR_IOPS: bindings::inode_operations = bindings::inode_operations {
+    create: Some(create),
+    lookup: Some(bindings::simple_lookup),
+    link: Some(bindings::simple_link),
+    unlink: Some(bindings::simple_unlink),
+    symlink: Some(symlink),
+    mkdir: Some(mkdir),
+    rmdir: Some(bindings::simple_rmdir),
+    mknod: Some(mknod),
+    rename: Some(bindings::simple_rename),
+    tmpfile: Some(tmpfile),
+    setattr: Some(bindings::simple_setattr),
+    getattr: Some(bindings::simple_getattr),
+    // SAFETY: All-zero is a valid `inode_operations` (no callbacks).
+    ..unsafe { core::mem::zeroed() }
+};

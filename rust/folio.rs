@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Page-cache folios of rramfs files: allocation against `size=`, and a
+//! locked-folio guard.
+//!
+//! Accounting invariant: a folio of an rramfs mapping is charged
+//! (`folio_nr_pages()` reserved against `size=`) if and only if it is
+//! uptodate.  Folios are charged under their lock just before they become
+//! uptodate (here for the write path, in [`read_folio`] for holes the page
+//! cache fills), and uncharged in [`invalidate_folio`], which the page cache
+//! calls on every folio it truncates (the mapping has `AS_RELEASE_ALWAYS`).
+//! `PG_uptodate` survives large-folio splits, so the charge follows the
+//! pages.  Charged folios are also dirty, so nothing but truncation ever
+//! drops them from the cache.
+
+use kernel::{bindings, prelude::*};
+
+use crate::{ffi, super_block::SbInfo};
+
+/// A folio that is locked and referenced by this owner.
+///
+/// # Invariants
+///
+/// `self.0` is a valid folio, locked by this owner, with one reference held
+/// by it; both are dropped by `Drop`.
+pub(crate) struct LockedFolio(*mut bindings::folio);
+
+impl LockedFolio {
+    /// Finds the folio caching `index` of `mapping`, locks it, or allocates,
+    /// accounts and inserts a new one (locked, not uptodate).
+    ///
+    /// `len` is the byte count the caller wants to write from `index` on; it
+    /// bounds the order of a new folio, as in `__filemap_get_folio()`.
+    ///
+    /// # Safety
+    ///
+    /// `mapping` is the live mapping of an rramfs inode.  The caller holds
+    /// no folio lock (this may sleep).
+    pub(crate) unsafe fn get_or_create(
+        mapping: *mut bindings::address_space,
+        index: u64,
+        len: usize,
+    ) -> Result<Self> {
+        // SAFETY: `mapping` is live; its host's superblock outlives it.
+        let fsi = unsafe { SbInfo::of((*(*mapping).host).i_sb) };
+        // SAFETY: `mapping` is live.
+        let gfp = unsafe { (*mapping).gfp_mask };
+        // SAFETY: `mapping` is live.
+        let max_order = unsafe { ffi::rramfs_mapping_max_folio_order(mapping) };
+        loop {
+            // SAFETY: `mapping` is live; the result is null (absent), an
+            // error pointer, or a locked folio with a reference.
+            let f = unsafe { ffi::rramfs_filemap_lock_folio(mapping, index) };
+            if !f.is_null() {
+                kernel::error::from_err_ptr(f)?;
+                // INVARIANT: Found locked and referenced.
+                let folio = LockedFolio(f);
+                // Not uptodate means not charged (left by a `read_folio`
+                // that hit the limit): charge it before it holds data.
+                if !folio.is_uptodate() {
+                    // SAFETY: The folio is valid.
+                    fsi.reserve_blocks(unsafe { ffi::rramfs_folio_nr_pages(f) })?;
+                }
+                return Ok(folio);
+            }
+
+            // Largest folio that `len` fills, that is naturally aligned at
+            // `index`, and that the mapping allows.
+            let pages = (len >> bindings::PAGE_SHIFT).max(1);
+            let mut order = (usize::BITS - 1 - pages.leading_zeros()).min(max_order);
+            if index != 0 {
+                order = order.min(index.trailing_zeros());
+            }
+            loop {
+                let nr = 1u64 << order;
+                if fsi.reserve_blocks(nr).is_err() {
+                    if order == 0 {
+                        return Err(ENOSPC);
+                    }
+                    order -= 1;
+                    continue;
+                }
+                // SAFETY: Allocates a new folio, or returns null.
+                let folio = unsafe { ffi::rramfs_filemap_alloc_folio(gfp, order) };
+                if folio.is_null() {
+                    fsi.release_blocks(nr);
+                    if order == 0 {
+                        return Err(ENOMEM);
+                    }
+                    order -= 1;
+                    continue;
+                }
+                let start = index & !(nr - 1);
+                // SAFETY: `folio` is new and ours; on success it is inserted
+                // locked, and our reference stays ours.
+                let err = unsafe { bindings::filemap_add_folio(mapping, folio, start as usize, gfp) };
+                if err == 0 {
+                    // Charged, not yet uptodate: `finish_write` makes it so
+                    // before the lock is dropped.
+                    // INVARIANT: Locked and referenced by `filemap_add_folio`.
+                    return Ok(LockedFolio(folio));
+                }
+                // SAFETY: Not inserted: drops the only reference.
+                unsafe { ffi::rramfs_folio_put(folio) };
+                fsi.release_blocks(nr);
+                if err != EEXIST.to_errno() {
+                    return Err(Error::from_errno(err));
+                }
+                if order == 0 {
+                    // Someone else inserted it: look it up again.
+                    break;
+                }
+                // Part of the range is cached already: try a smaller folio.
+                order -= 1;
+            }
+        }
+    }
+
+    /// Takes over a folio that is locked and referenced.
+    ///
+    /// # Safety
+    ///
+    /// `folio` is locked and referenced, both owned by the caller and
+    /// handed over.
+    pub(crate) unsafe fn from_raw(folio: *mut bindings::folio) -> Self {
+        // INVARIANT: By the safety requirements.
+        LockedFolio(folio)
+    }
+
+    /// The raw folio, valid while `self` lives.
+    pub(crate) fn as_raw(&self) -> *mut bindings::folio {
+        self.0
+    }
+
+    /// The folio's size in bytes.
+    pub(crate) fn size(&self) -> usize {
+        // SAFETY: By the type invariants the folio is valid.
+        unsafe { ffi::rramfs_folio_size(self.0) }
+    }
+
+    /// The file offset of the folio's first byte.
+    pub(crate) fn pos(&self) -> i64 {
+        // SAFETY: By the type invariants the folio is valid.
+        unsafe { ffi::rramfs_folio_pos(self.0) }
+    }
+
+    /// Whether the folio's contents are valid.
+    pub(crate) fn is_uptodate(&self) -> bool {
+        // SAFETY: By the type invariants the folio is valid.
+        unsafe { ffi::rramfs_folio_test_uptodate(self.0) }
+    }
+
+    /// Zeroes `[start, end)` of the folio (byte offsets within it).
+    pub(crate) fn zero(&self, start: usize, end: usize) {
+        if start < end {
+            // SAFETY: The folio is valid and locked; the range is checked to
+            // be inside it by the shim's `folio_zero_segment`.
+            unsafe { ffi::rramfs_folio_zero_segment(self.0, start, end) };
+        }
+    }
+
+    /// Prepares a copy of `len` bytes into the folio at byte `offset`.
+    ///
+    /// A folio that is not uptodate is new: it caches a hole or the space
+    /// past EOF, both zeros.  Zero what the copy will not cover, so that
+    /// no stale memory can show.
+    pub(crate) fn prepare_write(&self, offset: usize, len: usize) {
+        if !self.is_uptodate() {
+            self.zero(0, offset);
+            self.zero(offset + len, self.size());
+        }
+    }
+
+    /// Finishes a copy of `copied` of the `len` bytes prepared at `offset`:
+    /// the uncopied tail of a short copy into a new folio stays zeros, the
+    /// folio becomes uptodate, and `inode`'s size grows to cover the data.
+    ///
+    /// # Safety
+    ///
+    /// `inode` owns the folio's mapping and its `i_rwsem` is held for
+    /// writing (it serialises size changes by writers).
+    pub(crate) unsafe fn finish_write(
+        &self,
+        inode: *mut bindings::inode,
+        offset: usize,
+        len: usize,
+        copied: usize,
+    ) {
+        // SAFETY: The folio is valid.
+        unsafe { ffi::rramfs_flush_dcache_folio(self.0) };
+        if !self.is_uptodate() {
+            self.zero(offset + copied, offset + len);
+            // SAFETY: The folio is locked, charged, and all of it was
+            // initialised; dirty keeps it in the cache (see module doc).
+            unsafe {
+                ffi::rramfs_folio_mark_uptodate(self.0);
+                bindings::folio_mark_dirty(self.0);
+            }
+        }
+        if copied == 0 {
+            return;
+        }
+        let end = self.pos() + (offset + copied) as i64;
+        // SAFETY: By the safety requirements the size is ours to change;
+        // the folio lock orders this against truncation of the folio.
+        unsafe {
+            if end > ffi::rramfs_i_size_read(inode) {
+                ffi::rramfs_i_size_write(inode, end);
+            }
+            // The folio holds the only copy of the data.
+            bindings::folio_mark_dirty(self.0);
+        }
+    }
+}
+
+impl Drop for LockedFolio {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariants we hold the lock and a reference.
+        unsafe {
+            bindings::folio_unlock(self.0);
+            ffi::rramfs_folio_put(self.0);
+        }
+    }
+}
+
+/// `address_space_operations::invalidate_folio`: called on every folio the
+/// page cache truncates; a whole-folio invalidation precedes its removal, so
+/// that is where its charge goes back to `size=`.
+///
+/// # Safety
+///
+/// Called by the page cache with a locked folio still in an rramfs mapping.
+pub(crate) unsafe extern "C" fn invalidate_folio(
+    folio: *mut bindings::folio,
+    offset: usize,
+    len: usize,
+) {
+    // SAFETY: The folio is locked and valid.
+    let (size, uptodate) =
+        unsafe { (ffi::rramfs_folio_size(folio), ffi::rramfs_folio_test_uptodate(folio)) };
+    if offset != 0 || len != size || !uptodate {
+        return;
+    }
+    // SAFETY: The folio is still in its mapping (truncation removes it after
+    // this call), whose inode and superblock are live.
+    unsafe {
+        let mapping = ffi::rramfs_folio_mapping(folio);
+        let fsi = SbInfo::of((*(*mapping).host).i_sb);
+        fsi.release_blocks(ffi::rramfs_folio_nr_pages(folio));
+    }
+}
+
+/// `address_space_operations::release_folio`: rramfs keeps no private data
+/// on folios, so there is nothing to release (a large-folio split asks).
+pub(crate) unsafe extern "C" fn release_folio(
+    _folio: *mut bindings::folio,
+    _gfp: bindings::gfp_t,
+) -> bool {
+    true
+}
+
+/// `address_space_operations::read_folio`: a folio the page cache allocated
+/// for a hole (a read or a fault): it reads as zeros.
+///
+/// # Safety
+///
+/// Called by the page cache with a locked, referenced, not uptodate folio of
+/// an rramfs mapping.
+pub(crate) unsafe extern "C" fn read_folio(
+    _file: *mut bindings::file,
+    folio: *mut bindings::folio,
+) -> c_int {
+    // SAFETY: As in `free_folio`.
+    let fsi = unsafe { SbInfo::of((*(*ffi::rramfs_folio_mapping(folio)).host).i_sb) };
+    // SAFETY: The folio is valid.
+    let nr = unsafe { ffi::rramfs_folio_nr_pages(folio) };
+    let err = match fsi.reserve_blocks(nr) {
+        Ok(()) => {
+            // SAFETY: The folio is locked by our caller and ours to fill;
+            // charged, it becomes uptodate and dirty (see module doc).
+            unsafe {
+                ffi::rramfs_folio_zero_segment(folio, 0, ffi::rramfs_folio_size(folio));
+                ffi::rramfs_folio_mark_uptodate(folio);
+                bindings::folio_mark_dirty(folio);
+            }
+            0
+        }
+        Err(e) => e.to_errno(),
+    };
+    // SAFETY: `read_folio` must unlock the folio, whatever the outcome.
+    unsafe { bindings::folio_unlock(folio) };
+    err
+}

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! rramfs: a RAM filesystem whose files live in the page cache, with a
+//! buffered write path that touches user memory once on its fast path and a
+//! real O_DIRECT path.
+//!
+//! The C shim (`shim.c`) registers the filesystem and wraps static inline
+//! kernel helpers; everything else is here.  One concept per module:
+//!
+//! - [`super_block`]: mount options, limits, superblock lifetime, statfs.
+//! - [`stats`]: per-superblock counters shown in debugfs.
+//! - [`inode`]: inode allocation and attributes.
+//! - [`dir`]: the namespace operations.
+//! - [`file`]: regular files' operations.
+//! - [`folio`]: page-cache folios, accounted against `size=`.
+//! - [`write`]: the buffered write path.
+
+use kernel::prelude::*;
+
+mod dir;
+mod ffi;
+mod file;
+mod folio;
+mod inode;
+mod stats;
+mod super_block;
+mod write;
+
+module! {
+    type: Rramfs,
+    name: "rramfs",
+    description: "RAM filesystem with a one-touch buffered write path and O_DIRECT",
+    license: "GPL",
+    alias: ["fs-rramfs"],
+}
+
+struct Rramfs;
+
+impl kernel::Module for Rramfs {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        // SAFETY: Called once at module load; the shim's file_system_type is
+        // static and its callbacks are the Rust functions of this crate,
+        // which live as long as the module.
+        kernel::error::to_result(unsafe { ffi::rramfs_register() })?;
+        Ok(Rramfs)
+    }
+}
+
+impl Drop for Rramfs {
+    fn drop(&mut self) {
+        // SAFETY: `init` registered the filesystem.  Module unload cannot
+        // happen while a superblock exists, as each one holds a module
+        // reference through `file_system_type.owner`.
+        unsafe { ffi::rramfs_unregister() };
+    }
+}

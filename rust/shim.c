@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rramfs C shim: filesystem registration glue that needs C macros
+ * (fs_context, fs_parameter_spec), and wrappers for static inline kernel
+ * functions that Rust cannot call.  No policy lives here; see shim.h.
+ */
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/fs_context.h>
+#include <linux/fs_parser.h>
+#include <linux/module.h>
+#include <linux/pagemap.h>
+#include <linux/security.h>
+#include <linux/seq_file.h>
+#include <linux/statfs.h>
+#include <linux/uio.h>
+#include <linux/version.h>
+
+#include "shim.h"
+
+/*
+ * rramfs supports two kernels: 7.3 (primary) and 6.12 LTS.  Where their
+ * APIs differ, the 7.3 form is used from 6.19 on.  Only the two supported
+ * versions are built and tested; the cut-over is not verified between them.
+ */
+#define RRAMFS_NEW_VFS (LINUX_VERSION_CODE >= KERNEL_VERSION(6, 19, 0))
+
+/* ------------------------------------------------------------------------ */
+/* Mount options                                                            */
+
+static const struct constant_table rramfs_prefault_modes[] = {
+	{ "slowpath",	0 },
+	{ "always",	1 },
+	{}
+};
+
+static const struct fs_parameter_spec rramfs_fs_parameters[] = {
+	fsparam_u32oct("mode",		RRAMFS_OPT_MODE),
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+	fsparam_uid("uid",		RRAMFS_OPT_UID),
+	fsparam_gid("gid",		RRAMFS_OPT_GID),
+#else
+	fsparam_u32("uid",		RRAMFS_OPT_UID),
+	fsparam_u32("gid",		RRAMFS_OPT_GID),
+#endif
+	fsparam_string("size",		RRAMFS_OPT_SIZE),
+	fsparam_string("nr_inodes",	RRAMFS_OPT_NR_INODES),
+	fsparam_enum("prefault",	RRAMFS_OPT_PREFAULT, rramfs_prefault_modes),
+	fsparam_u32("dio_align",	RRAMFS_OPT_DIO_ALIGN),
+	{}
+};
+
+static int rramfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
+{
+	struct fs_parse_result result;
+	struct rramfs_param p = {};
+	int opt;
+
+	/* -ENOPARAM makes the VFS log "Unknown parameter" and fail the mount. */
+	opt = fs_parse(fc, rramfs_fs_parameters, param, &result);
+	if (opt < 0)
+		return opt;
+
+	p.opt = opt;
+	p.uint_32 = result.uint_32;
+	p.string = param->string;
+	switch (opt) {
+	case RRAMFS_OPT_UID:
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+		p.uid = result.uid;
+#else
+		p.uid = make_kuid(current_user_ns(), result.uint_32);
+#endif
+		/* The owner must be representable in the mount's namespace. */
+		if (!kuid_has_mapping(fc->user_ns, p.uid))
+			return invalfc(fc, "uid %u is not mapped", p.uid.val);
+		break;
+	case RRAMFS_OPT_GID:
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+		p.gid = result.gid;
+#else
+		p.gid = make_kgid(current_user_ns(), result.uint_32);
+#endif
+		if (!kgid_has_mapping(fc->user_ns, p.gid))
+			return invalfc(fc, "gid %u is not mapped", p.gid.val);
+		break;
+	}
+	return rramfs_apply_param(fc->s_fs_info, &p);
+}
+
+/* ------------------------------------------------------------------------ */
+/* fs_context and registration                                              */
+
+static int rramfs_fill_super_fc(struct super_block *sb, struct fs_context *fc)
+{
+	return rramfs_fill_super(sb);
+}
+
+static int rramfs_get_tree(struct fs_context *fc)
+{
+	return get_tree_nodev(fc, rramfs_fill_super_fc);
+}
+
+static int rramfs_reconfigure_fc(struct fs_context *fc)
+{
+	sync_filesystem(fc->root->d_sb);
+	return rramfs_reconfigure(fc->root->d_sb, fc->s_fs_info);
+}
+
+static void rramfs_free_fc(struct fs_context *fc)
+{
+	rramfs_fs_info_free(fc->s_fs_info);
+}
+
+static const struct fs_context_operations rramfs_context_ops = {
+	.free		= rramfs_free_fc,
+	.parse_param	= rramfs_parse_param,
+	.get_tree	= rramfs_get_tree,
+	.reconfigure	= rramfs_reconfigure_fc,
+};
+
+static int rramfs_init_fs_context(struct fs_context *fc)
+{
+	void *fsi = rramfs_fs_info_alloc();
+
+	if (!fsi)
+		return -ENOMEM;
+	fc->s_fs_info = fsi;
+	fc->ops = &rramfs_context_ops;
+	return 0;
+}
+
+static struct file_system_type rramfs_fs_type = {
+	.owner		= THIS_MODULE,
+	.name		= "rramfs",
+	.init_fs_context = rramfs_init_fs_context,
+	.parameters	= rramfs_fs_parameters,
+	.kill_sb	= rramfs_kill_sb,
+	/* Like ramfs and tmpfs; Rust refuses such mounts without limits. */
+	.fs_flags	= FS_USERNS_MOUNT,
+};
+
+static struct dentry *rramfs_debugfs_root;
+
+int rramfs_register(void)
+{
+	int err = register_filesystem(&rramfs_fs_type);
+
+	if (!err)
+		rramfs_debugfs_root = debugfs_create_dir("rramfs", NULL);
+	return err;
+}
+
+void rramfs_unregister(void)
+{
+	debugfs_remove(rramfs_debugfs_root);
+	unregister_filesystem(&rramfs_fs_type);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Per-superblock counters: /sys/kernel/debug/rramfs/<major:minor>/stats   */
+
+static int rramfs_stats_seq_show(struct seq_file *m, void *v)
+{
+	rramfs_stats_show(m, m->private);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(rramfs_stats_seq);
+
+struct dentry *rramfs_debugfs_create(struct super_block *sb)
+{
+	char name[32];
+	struct dentry *dir;
+
+	snprintf(name, sizeof(name), "%u:%u", MAJOR(sb->s_dev), MINOR(sb->s_dev));
+	dir = debugfs_create_dir(name, rramfs_debugfs_root);
+	debugfs_create_file("stats", 0444, dir, sb, &rramfs_stats_seq_fops);
+	return dir;
+}
+
+void rramfs_debugfs_remove(struct dentry *dir)
+{
+	debugfs_remove(dir);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Wrappers for static inline kernel functions                              */
+
+u64 rramfs_totalram_pages(void)
+{
+	return totalram_pages();
+}
+
+kuid_t rramfs_current_fsuid(void)
+{
+	return current_fsuid();
+}
+
+kgid_t rramfs_current_fsgid(void)
+{
+	return current_fsgid();
+}
+
+void rramfs_statfs_limits(struct kstatfs *buf, u64 blocks, u64 bfree,
+			  u64 files, u64 ffree)
+{
+	buf->f_blocks = blocks;
+	buf->f_bfree = bfree;
+	buf->f_bavail = bfree;
+	buf->f_files = files;
+	buf->f_ffree = ffree;
+}
+
+int rramfs_security_init(struct inode *inode, struct inode *dir,
+			 struct dentry *dentry)
+{
+	return security_inode_init_security(inode, dir, &dentry->d_name, NULL, NULL);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Page cache, folios, iov_iter, tasks                                      */
+
+void rramfs_mapping_init(struct address_space *mapping)
+{
+	mapping_set_gfp_mask(mapping, GFP_HIGHUSER);
+	mapping_set_unevictable(mapping);
+	mapping_set_large_folios(mapping);
+	/* ->invalidate_folio on every truncated folio: it uncharges them. */
+	mapping_set_release_always(mapping);
+}
+
+unsigned int rramfs_mapping_max_folio_order(struct address_space *mapping)
+{
+	return mapping_max_folio_order(mapping);
+}
+
+/* NULL if nothing is cached at @index, else as filemap_lock_folio(). */
+struct folio *rramfs_filemap_lock_folio(struct address_space *mapping, pgoff_t index)
+{
+	struct folio *folio = filemap_lock_folio(mapping, index);
+
+	return folio == ERR_PTR(-ENOENT) ? NULL : folio;
+}
+
+struct folio *rramfs_filemap_alloc_folio(gfp_t gfp, unsigned int order)
+{
+#if RRAMFS_NEW_VFS
+	return filemap_alloc_folio(gfp, order, NULL);
+#else
+	return filemap_alloc_folio(gfp, order);
+#endif
+}
+
+struct address_space *rramfs_folio_mapping(struct folio *folio)
+{
+	return folio->mapping;
+}
+
+void rramfs_folio_put(struct folio *folio)
+{
+	folio_put(folio);
+}
+
+size_t rramfs_folio_size(struct folio *folio)
+{
+	return folio_size(folio);
+}
+
+loff_t rramfs_folio_pos(struct folio *folio)
+{
+	return folio_pos(folio);
+}
+
+u64 rramfs_folio_nr_pages(struct folio *folio)
+{
+	return folio_nr_pages(folio);
+}
+
+bool rramfs_folio_test_uptodate(struct folio *folio)
+{
+	return folio_test_uptodate(folio);
+}
+
+void rramfs_folio_mark_uptodate(struct folio *folio)
+{
+	folio_mark_uptodate(folio);
+}
+
+void rramfs_folio_zero_segment(struct folio *folio, size_t start, size_t end)
+{
+	folio_zero_segment(folio, start, end);
+}
+
+void rramfs_flush_dcache_folio(struct folio *folio)
+{
+	flush_dcache_folio(folio);
+}
+
+size_t rramfs_iov_iter_count(const struct iov_iter *i)
+{
+	return iov_iter_count(i);
+}
+
+bool rramfs_fatal_signal_pending(void)
+{
+	return fatal_signal_pending(current);
+}
+
+void rramfs_cond_resched(void)
+{
+	cond_resched();
+}
+
+loff_t rramfs_i_size_read(const struct inode *inode)
+{
+	return i_size_read(inode);
+}
+
+void rramfs_i_size_write(struct inode *inode, loff_t size)
+{
+	i_size_write(inode, size);
+}
+
+bool rramfs_iocb_is_nowait(const struct kiocb *iocb)
+{
+	return iocb->ki_flags & IOCB_NOWAIT;
+}
+
+ssize_t rramfs_generic_write_sync(struct kiocb *iocb, ssize_t count)
+{
+	return generic_write_sync(iocb, count);
+}
+
+int rramfs_finish_open_simple(struct file *file, int error)
+{
+	return finish_open_simple(file, error);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Kernel-version differences: the only place that knows them              */
+
+/* Pin a dentry for the filesystem's lifetime (ramfs-style namespace). */
+void rramfs_d_make_persistent(struct dentry *dentry, struct inode *inode)
+{
+#if RRAMFS_NEW_VFS
+	d_make_persistent(dentry, inode);
+#else
+	d_instantiate(dentry, inode);
+	dget(dentry);
+#endif
+}
+
+void rramfs_kill_super(struct super_block *sb)
+{
+#if RRAMFS_NEW_VFS
+	kill_anon_super(sb);
+#else
+	kill_litter_super(sb);
+#endif
+}

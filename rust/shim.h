@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The C <-> Rust boundary of rramfs.
+ *
+ * Everything declared here is mirrored by hand in rust/ffi.rs; keep the two
+ * in the same order.  The C side only registers the filesystem (tables that
+ * need C macros) and wraps static inline kernel helpers; every decision is
+ * made in Rust.
+ */
+#ifndef RRAMFS_SHIM_H
+#define RRAMFS_SHIM_H
+
+#include <linux/types.h>
+#include <linux/uidgid.h>
+
+struct super_block;
+struct fs_context;
+struct folio;
+struct address_space;
+struct iov_iter;
+struct inode;
+struct seq_file;
+struct kstatfs;
+struct qstr;
+struct dentry;
+struct kiocb;
+struct file;
+
+/* A parsed mount option, handed from the C parser to Rust. */
+enum rramfs_opt {
+	RRAMFS_OPT_MODE,
+	RRAMFS_OPT_UID,
+	RRAMFS_OPT_GID,
+	RRAMFS_OPT_SIZE,
+	RRAMFS_OPT_NR_INODES,
+	RRAMFS_OPT_PREFAULT,
+	RRAMFS_OPT_DIO_ALIGN,
+};
+
+struct rramfs_param {
+	int opt;		/* enum rramfs_opt */
+	u32 uint_32;		/* MODE, PREFAULT (enum value), DIO_ALIGN */
+	kuid_t uid;		/* UID, already checked to map in the fc's user_ns */
+	kgid_t gid;		/* GID, likewise */
+	const char *string;	/* SIZE, NR_INODES: parsed by Rust */
+};
+
+/* ---- implemented in Rust (rust/super_block.rs) ---- */
+void *rramfs_fs_info_alloc(void);
+void rramfs_fs_info_free(void *fsi);
+int rramfs_apply_param(void *fsi, const struct rramfs_param *p);
+int rramfs_fill_super(struct super_block *sb);
+int rramfs_reconfigure(struct super_block *sb, void *new_fsi);
+void rramfs_kill_sb(struct super_block *sb);
+void rramfs_stats_show(struct seq_file *m, struct super_block *sb);
+
+/* ---- implemented in C (rust/shim.c) ---- */
+int rramfs_register(void);
+void rramfs_unregister(void);
+struct dentry *rramfs_debugfs_create(struct super_block *sb);
+void rramfs_debugfs_remove(struct dentry *dir);
+u64 rramfs_totalram_pages(void);
+kuid_t rramfs_current_fsuid(void);
+kgid_t rramfs_current_fsgid(void);
+void rramfs_statfs_limits(struct kstatfs *buf, u64 blocks, u64 bfree,
+			  u64 files, u64 ffree);
+int rramfs_security_init(struct inode *inode, struct inode *dir,
+			 struct dentry *dentry);
+
+/* Page cache, folios, iov_iter, tasks: static inline helpers */
+void rramfs_mapping_init(struct address_space *mapping);
+unsigned int rramfs_mapping_max_folio_order(struct address_space *mapping);
+struct folio *rramfs_filemap_lock_folio(struct address_space *mapping, pgoff_t index);
+struct folio *rramfs_filemap_alloc_folio(gfp_t gfp, unsigned int order);
+struct address_space *rramfs_folio_mapping(struct folio *folio);
+void rramfs_folio_put(struct folio *folio);
+size_t rramfs_folio_size(struct folio *folio);
+loff_t rramfs_folio_pos(struct folio *folio);
+u64 rramfs_folio_nr_pages(struct folio *folio);
+bool rramfs_folio_test_uptodate(struct folio *folio);
+void rramfs_folio_mark_uptodate(struct folio *folio);
+void rramfs_folio_zero_segment(struct folio *folio, size_t start, size_t end);
+void rramfs_flush_dcache_folio(struct folio *folio);
+size_t rramfs_iov_iter_count(const struct iov_iter *i);
+bool rramfs_fatal_signal_pending(void);
+void rramfs_cond_resched(void);
+loff_t rramfs_i_size_read(const struct inode *inode);
+void rramfs_i_size_write(struct inode *inode, loff_t size);
+bool rramfs_iocb_is_nowait(const struct kiocb *iocb);
+ssize_t rramfs_generic_write_sync(struct kiocb *iocb, ssize_t count);
+int rramfs_finish_open_simple(struct file *file, int error);
+
+/* Kernel-version differences (7.3 vs 6.12) */
+void rramfs_d_make_persistent(struct dentry *dentry, struct inode *inode);
+void rramfs_kill_super(struct super_block *sb);
+
+#endif

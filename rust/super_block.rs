@@ -1,0 +1,470 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The superblock: mount options, limits, lifetime and statfs.
+//!
+//! One [`SbInfo`] is allocated per `fs_context` (the options being parsed);
+//! `get_tree_nodev()` moves it into `sb->s_fs_info`, where it lives until
+//! [`rramfs_kill_sb`].  A remount parses into a fresh `SbInfo` and
+//! [`rramfs_reconfigure`] copies the options that were given.
+
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use kernel::{bindings, prelude::*};
+
+use crate::{ffi, inode, stats::Stats};
+
+/// `statfs` magic: "rram".
+pub(crate) const RRAMFS_MAGIC: u64 = 0x7272_616d;
+const PAGE_SIZE: u64 = bindings::PAGE_SIZE as u64;
+const DEFAULT_MODE: u16 = 0o755;
+
+/// How the buffered write path treats the source buffer (`prefault=`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Prefault {
+    /// Fault the source in only after an atomic copy made no progress
+    /// (the v6.14 pattern: user memory is touched once on the fast path).
+    SlowPath = 0,
+    /// Fault in every chunk before locking its folio (the pre-6.14 pattern),
+    /// kept to measure the difference on the same kernel.
+    Always = 1,
+}
+
+/// Per-superblock state; also the parse target of an `fs_context`.
+pub(crate) struct SbInfo {
+    // Set at mount only (like tmpfs): the root directory's attributes.
+    mode: u16,
+    uid: bindings::kuid_t,
+    gid: bindings::kgid_t,
+    /// Size limit in pages; 0 = unlimited.
+    max_blocks: AtomicU64,
+    /// Inode limit; 0 = unlimited.
+    max_inodes: AtomicU64,
+    prefault: AtomicU32,
+    /// Required O_DIRECT alignment of offset, length and memory address.
+    dio_align: AtomicU32,
+    /// Which options this `fs_context` was given (bit = option number).
+    seen: u32,
+    /// Pages in the page cache of this superblock's files.
+    used_blocks: AtomicU64,
+    /// Live inodes, the root included.
+    used_inodes: AtomicU64,
+    pub(crate) stats: Stats,
+    /// This superblock's debugfs directory, or null.
+    debugfs: *mut bindings::dentry,
+}
+
+impl SbInfo {
+    fn new() -> Self {
+        // Like tmpfs: half of RAM, and as many inodes as half of RAM's pages.
+        // SAFETY: `totalram_pages()` only reads a global counter.
+        let half = unsafe { ffi::rramfs_totalram_pages() } / 2;
+        SbInfo {
+            mode: DEFAULT_MODE,
+            // SAFETY: Reads the current task's credentials, valid for the call.
+            uid: unsafe { ffi::rramfs_current_fsuid() },
+            // SAFETY: As above.
+            gid: unsafe { ffi::rramfs_current_fsgid() },
+            max_blocks: AtomicU64::new(half),
+            max_inodes: AtomicU64::new(half),
+            prefault: AtomicU32::new(Prefault::SlowPath as u32),
+            dio_align: AtomicU32::new(512),
+            seen: 0,
+            used_blocks: AtomicU64::new(0),
+            used_inodes: AtomicU64::new(0),
+            stats: Stats::default(),
+            debugfs: core::ptr::null_mut(),
+        }
+    }
+
+    /// Returns the `SbInfo` of a mounted superblock.
+    ///
+    /// # Safety
+    ///
+    /// `sb` must be an rramfs superblock between `fill_super` and the end of
+    /// `kill_sb`, which is true of any superblock reached through one of its
+    /// live inodes, files or folios.
+    pub(crate) unsafe fn of<'a>(sb: *const bindings::super_block) -> &'a SbInfo {
+        // SAFETY: By the function's safety requirements `s_fs_info` is the
+        // `SbInfo` leaked by `rramfs_fs_info_alloc`, freed only by `kill_sb`.
+        unsafe { &*(*sb).s_fs_info.cast::<SbInfo>() }
+    }
+
+    /// The current `prefault=` mode.
+    pub(crate) fn prefault(&self) -> Prefault {
+        if self.prefault.load(Ordering::Relaxed) == Prefault::Always as u32 {
+            Prefault::Always
+        } else {
+            Prefault::SlowPath
+        }
+    }
+
+    /// The current `dio_align=` value.
+    pub(crate) fn dio_align(&self) -> u32 {
+        self.dio_align.load(Ordering::Relaxed)
+    }
+
+    /// Reserves `n` pages against `size=`, or fails with `ENOSPC`.
+    pub(crate) fn reserve_blocks(&self, n: u64) -> Result {
+        reserve(&self.used_blocks, &self.max_blocks, n)
+    }
+
+    /// Returns `n` pages reserved by [`Self::reserve_blocks`].
+    pub(crate) fn release_blocks(&self, n: u64) {
+        self.used_blocks.fetch_sub(n, Ordering::Relaxed);
+    }
+
+    /// Reserves one inode against `nr_inodes=`, or fails with `ENOSPC`.
+    pub(crate) fn reserve_inode(&self) -> Result {
+        reserve(&self.used_inodes, &self.max_inodes, 1)
+    }
+
+    /// Returns an inode reserved by [`Self::reserve_inode`].
+    pub(crate) fn release_inode(&self) {
+        self.used_inodes.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Adds `n` to `used` unless that would pass a non-zero `max`.
+fn reserve(used: &AtomicU64, max: &AtomicU64, n: u64) -> Result {
+    let max = max.load(Ordering::Relaxed);
+    used.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |u| {
+        let new = u.checked_add(n)?;
+        (max == 0 || new <= max).then_some(new)
+    })
+    .map(|_| ())
+    .map_err(|_| ENOSPC)
+}
+
+/// Parses a size or count as tmpfs does: a number with an optional k/m/g/t/p/e
+/// suffix (binary), or `N%` of RAM, rounded up to `unit`.  Returns the value in
+/// units of `unit`.
+fn parse_size(s: &[u8], unit: u64) -> Option<u64> {
+    let digits = s.iter().take_while(|c| c.is_ascii_digit()).count();
+    if digits == 0 {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &c in &s[..digits] {
+        v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
+    }
+    let bytes = match &s[digits..] {
+        b"" => v,
+        b"%" => {
+            if v > 100 {
+                return None;
+            }
+            // SAFETY: `totalram_pages()` only reads a global counter.
+            let ram = unsafe { ffi::rramfs_totalram_pages() };
+            return Some(ram.checked_mul(v)? / 100 * PAGE_SIZE / unit.max(1));
+        }
+        [suffix] => {
+            let shift = match suffix.to_ascii_lowercase() {
+                b'k' => 10,
+                b'm' => 20,
+                b'g' => 30,
+                b't' => 40,
+                b'p' => 50,
+                b'e' => 60,
+                _ => return None,
+            };
+            v.checked_mul(1u64 << shift)?
+        }
+        _ => return None,
+    };
+    Some(bytes.div_ceil(unit))
+}
+
+/// Creates the `SbInfo` of a new `fs_context`, or returns null.
+#[no_mangle]
+pub(crate) extern "C" fn rramfs_fs_info_alloc() -> *mut c_void {
+    match KBox::new(SbInfo::new(), GFP_KERNEL) {
+        Ok(b) => KBox::into_raw(b).cast(),
+        Err(_) => core::ptr::null_mut(),
+    }
+}
+
+/// Frees an `SbInfo` that no superblock took (null is allowed).
+///
+/// # Safety
+///
+/// `fsi` is null or came from [`rramfs_fs_info_alloc`] and is not used again.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rramfs_fs_info_free(fsi: *mut c_void) {
+    if !fsi.is_null() {
+        // SAFETY: By the safety requirements, `fsi` is an owned `KBox<SbInfo>`.
+        drop(unsafe { KBox::from_raw(fsi.cast::<SbInfo>()) });
+    }
+}
+
+/// Applies one parsed mount option to the `fs_context`'s `SbInfo`.
+///
+/// # Safety
+///
+/// `fsi` is the `SbInfo` of the `fs_context` being parsed, not shared with
+/// any other thread; `p` is valid, and `p.string` is a NUL-terminated string
+/// for the string-valued options.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rramfs_apply_param(fsi: *mut c_void, p: *const ffi::Param) -> c_int {
+    // SAFETY: By the safety requirements, both are valid and `fsi` is ours.
+    let (fsi, p) = unsafe { (&mut *fsi.cast::<SbInfo>(), &*p) };
+    let string = || {
+        // SAFETY: By the safety requirements `string` is NUL-terminated for
+        // the string options, the only ones that call this.
+        unsafe { CStr::from_char_ptr(p.string) }.to_bytes()
+    };
+    match p.opt {
+        ffi::opt::MODE => fsi.mode = (p.uint_32 & bindings::S_IALLUGO) as u16,
+        ffi::opt::UID => fsi.uid = p.uid,
+        ffi::opt::GID => fsi.gid = p.gid,
+        ffi::opt::SIZE => match parse_size(string(), PAGE_SIZE) {
+            Some(v) => fsi.max_blocks = AtomicU64::new(v),
+            None => return bad_value("size"),
+        },
+        ffi::opt::NR_INODES => match parse_size(string(), 1) {
+            Some(v) => fsi.max_inodes = AtomicU64::new(v),
+            None => return bad_value("nr_inodes"),
+        },
+        ffi::opt::PREFAULT => fsi.prefault = AtomicU32::new(p.uint_32),
+        ffi::opt::DIO_ALIGN => {
+            let a = p.uint_32;
+            // A power of two from 1 (any alignment) to a page.
+            if !a.is_power_of_two() || u64::from(a) > PAGE_SIZE {
+                pr_err!("rramfs: dio_align must be a power of two from 1 to {PAGE_SIZE}\n");
+                return EINVAL.to_errno();
+            }
+            fsi.dio_align = AtomicU32::new(a);
+        }
+        _ => return EINVAL.to_errno(),
+    }
+    fsi.seen |= 1 << p.opt;
+    0
+}
+
+fn bad_value(name: &str) -> c_int {
+    pr_err!("rramfs: bad value for {name}: expected a number with an optional k/m/g suffix or a percentage of RAM\n");
+    EINVAL.to_errno()
+}
+
+/// Returns whether the superblock belongs to a user namespace other than
+/// the initial one (an unprivileged mount).
+///
+/// # Safety
+///
+/// `sb` must be a valid superblock.
+unsafe fn is_userns_mount(sb: *const bindings::super_block) -> bool {
+    // SAFETY: `s_user_ns` is set at allocation and constant afterwards;
+    // taking the address of the static does not access it.
+    unsafe { (*sb).s_user_ns != &raw mut bindings::init_user_ns }
+}
+
+/// Fills a new superblock whose `s_fs_info` is the mount's `SbInfo`.
+///
+/// # Safety
+///
+/// Called by `get_tree_nodev()` with a new, locked superblock.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rramfs_fill_super(sb: *mut bindings::super_block) -> c_int {
+    // SAFETY: `sget_fc()` moved the fs_context's `SbInfo` into `s_fs_info`.
+    let fsi = unsafe { SbInfo::of(sb) };
+
+    // ramfs and tmpfs allow unprivileged mounts in a user namespace; rramfs
+    // does too, but only with its memory limits in force.
+    // SAFETY: `sb` is valid.
+    if unsafe { is_userns_mount(sb) }
+        && (fsi.max_blocks.load(Ordering::Relaxed) == 0
+            || fsi.max_inodes.load(Ordering::Relaxed) == 0)
+    {
+        pr_err!("rramfs: unlimited size or nr_inodes is not allowed in a user namespace mount\n");
+        return EPERM.to_errno();
+    }
+
+    // SAFETY: The superblock is new and locked, nobody else uses it yet.
+    unsafe {
+        (*sb).s_maxbytes = i64::MAX;
+        (*sb).s_blocksize = bindings::PAGE_SIZE as _;
+        (*sb).s_blocksize_bits = bindings::PAGE_SHIFT as _;
+        (*sb).s_magic = RRAMFS_MAGIC as _;
+        (*sb).s_op = &SUPER_OPS;
+        (*sb).s_time_gran = 1;
+    }
+
+    // SAFETY: `sb` is valid; the directory is removed in `kill_sb`.
+    let dir = unsafe { ffi::rramfs_debugfs_create(sb) };
+    // SAFETY: Only this thread has access to the new superblock's `SbInfo`;
+    // `debugfs` is not read before `kill_sb`.
+    unsafe { (*(*sb).s_fs_info.cast::<SbInfo>()).debugfs = dir };
+
+    let mode = bindings::S_IFDIR as u16 | fsi.mode;
+    // SAFETY: `sb` is a valid rramfs superblock being filled.
+    let root = match unsafe { inode::new(sb, core::ptr::null(), mode, 0) } {
+        Ok(root) => root,
+        Err(e) => return e.to_errno(),
+    };
+    // SAFETY: `root` is a new inode nobody else sees yet.
+    unsafe {
+        (*root).i_uid = fsi.uid;
+        (*root).i_gid = fsi.gid;
+    }
+    // SAFETY: `root` is a valid inode whose reference `d_make_root` consumes.
+    let dentry = unsafe { bindings::d_make_root(root) };
+    if dentry.is_null() {
+        return ENOMEM.to_errno();
+    }
+    // SAFETY: The superblock is still ours alone.
+    unsafe { (*sb).s_root = dentry };
+    0
+}
+
+/// Applies the options given to a remount.
+///
+/// # Safety
+///
+/// `sb` is a mounted rramfs superblock with `s_umount` held for writing;
+/// `new_fsi` is the remount `fs_context`'s `SbInfo`.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rramfs_reconfigure(
+    sb: *mut bindings::super_block,
+    new_fsi: *mut c_void,
+) -> c_int {
+    // SAFETY: See the function's safety requirements.
+    let (fsi, new) = unsafe { (SbInfo::of(sb), &*new_fsi.cast::<SbInfo>()) };
+    let seen = |o: i32| new.seen & (1 << o) != 0;
+    // SAFETY: `sb` is valid.
+    let userns = unsafe { is_userns_mount(sb) };
+
+    let mut blocks = fsi.max_blocks.load(Ordering::Relaxed);
+    let mut inodes = fsi.max_inodes.load(Ordering::Relaxed);
+    if seen(ffi::opt::SIZE) {
+        blocks = new.max_blocks.load(Ordering::Relaxed);
+        if blocks != 0 && blocks < fsi.used_blocks.load(Ordering::Relaxed) {
+            pr_err!("rramfs: size is below current use\n");
+            return EINVAL.to_errno();
+        }
+    }
+    if seen(ffi::opt::NR_INODES) {
+        inodes = new.max_inodes.load(Ordering::Relaxed);
+        if inodes != 0 && inodes < fsi.used_inodes.load(Ordering::Relaxed) {
+            pr_err!("rramfs: nr_inodes is below current use\n");
+            return EINVAL.to_errno();
+        }
+    }
+    if userns && (blocks == 0 || inodes == 0) {
+        pr_err!("rramfs: unlimited size or nr_inodes is not allowed in a user namespace mount\n");
+        return EPERM.to_errno();
+    }
+    fsi.max_blocks.store(blocks, Ordering::Relaxed);
+    fsi.max_inodes.store(inodes, Ordering::Relaxed);
+    if seen(ffi::opt::PREFAULT) {
+        fsi.prefault.store(new.prefault.load(Ordering::Relaxed), Ordering::Relaxed);
+    }
+    if seen(ffi::opt::DIO_ALIGN) {
+        fsi.dio_align.store(new.dio_align(), Ordering::Relaxed);
+    }
+    0
+}
+
+/// Tears a superblock down: all inodes and folios are freed, then `SbInfo`.
+///
+/// # Safety
+///
+/// Called by the VFS once per rramfs superblock, as its last use.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rramfs_kill_sb(sb: *mut bindings::super_block) {
+    // SAFETY: `sb` is valid; `s_fs_info` is null only if allocation failed.
+    let fsi = unsafe { (*sb).s_fs_info.cast::<SbInfo>() };
+    if !fsi.is_null() {
+        // SAFETY: The directory was created by `fill_super` (or is null);
+        // removal waits for readers of its `stats` file.
+        unsafe { ffi::rramfs_debugfs_remove((*fsi).debugfs) };
+    }
+    // Evicts every inode, whose folios and inode counts go back to `fsi`.
+    // SAFETY: `sb` is an rramfs superblock being killed.
+    unsafe { ffi::rramfs_kill_super(sb) };
+    // SAFETY: Nothing references the superblock's `SbInfo` any longer.
+    unsafe { rramfs_fs_info_free(fsi.cast()) };
+}
+
+/// Prints the counters of a superblock (debugfs `stats`).
+///
+/// # Safety
+///
+/// `sb` is a live rramfs superblock (debugfs removal waits for readers).
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rramfs_stats_show(m: *mut bindings::seq_file, sb: *mut bindings::super_block) {
+    // SAFETY: See the function's safety requirements.
+    let fsi = unsafe { SbInfo::of(sb) };
+    fsi.stats.show(m);
+    let lines = [
+        (c"blocks_used", fsi.used_blocks.load(Ordering::Relaxed)),
+        (c"inodes_used", fsi.used_inodes.load(Ordering::Relaxed)),
+    ];
+    for (name, v) in lines {
+        // SAFETY: `m` is valid; the format matches one string and one u64.
+        unsafe { bindings::seq_printf(m, c"%s %llu\n".as_ptr().cast(), name.as_ptr(), v) };
+    }
+}
+
+/// `super_operations::statfs`: `df` shows real use against the limits.
+unsafe extern "C" fn statfs(dentry: *mut bindings::dentry, buf: *mut bindings::kstatfs) -> c_int {
+    // SAFETY: The VFS passes a dentry of a mounted rramfs superblock.
+    let sb = unsafe { (*dentry).d_sb };
+    // SAFETY: As above.
+    let fsi = unsafe { SbInfo::of(sb) };
+    let used_b = fsi.used_blocks.load(Ordering::Relaxed);
+    let used_i = fsi.used_inodes.load(Ordering::Relaxed);
+    let max_b = fsi.max_blocks.load(Ordering::Relaxed);
+    let max_i = fsi.max_inodes.load(Ordering::Relaxed);
+    // SAFETY: `dentry` and `buf` are valid for the call.
+    let err = unsafe { bindings::simple_statfs(dentry, buf) };
+    if err == 0 && (max_b != 0 || max_i != 0) {
+        // Unlimited values stay as simple_statfs leaves them (zero), like
+        // tmpfs without limits.
+        // SAFETY: `buf` is valid.
+        unsafe {
+            ffi::rramfs_statfs_limits(
+                buf,
+                max_b,
+                max_b.saturating_sub(used_b),
+                max_i,
+                max_i.saturating_sub(used_i),
+            )
+        };
+    }
+    err
+}
+
+/// `super_operations::show_options`: options that differ from the defaults.
+unsafe extern "C" fn show_options(m: *mut bindings::seq_file, root: *mut bindings::dentry) -> c_int {
+    // SAFETY: The VFS passes the root of a mounted rramfs superblock.
+    let fsi = unsafe { SbInfo::of((*root).d_sb) };
+    let half = SbInfo::new();
+    let show = |fmt: &CStr, v: u64| {
+        // SAFETY: `m` is valid and every format used takes one u64.
+        unsafe { bindings::seq_printf(m, fmt.as_ptr().cast(), v) };
+    };
+    let blocks = fsi.max_blocks.load(Ordering::Relaxed);
+    if blocks != half.max_blocks.load(Ordering::Relaxed) {
+        show(c",size=%lluk", blocks * (PAGE_SIZE / 1024));
+    }
+    let inodes = fsi.max_inodes.load(Ordering::Relaxed);
+    if inodes != half.max_inodes.load(Ordering::Relaxed) {
+        show(c",nr_inodes=%llu", inodes);
+    }
+    if fsi.mode != DEFAULT_MODE {
+        show(c",mode=%llo", u64::from(fsi.mode));
+    }
+    if fsi.prefault() == Prefault::Always {
+        // SAFETY: `m` is valid and the string is NUL-terminated.
+        unsafe { bindings::seq_printf(m, c"%s".as_ptr().cast(), c",prefault=always".as_ptr()) };
+    }
+    show(c",dio_align=%llu", u64::from(fsi.dio_align()));
+    0
+}
+
+static SUPER_OPS: bindings::super_operations = bindings::super_operations {
+    statfs: Some(statfs),
+    show_options: Some(show_options),
+    drop_inode: Some(bindings::inode_just_drop),
+    evict_inode: Some(inode::evict),
+    // SAFETY: All-zero is a valid `super_operations` (no callbacks).
+    ..unsafe { core::mem::zeroed() }
+};

@@ -1,0 +1,45 @@
+# Shared settings for rramfs's tools. Sourced, not run.
+#
+# Every knob is an environment variable with a default, so a user can point
+# the rig somewhere else without editing files.  Kernel-version differences
+# that the *scripts* care about live here and nowhere else.
+
+RRAMFS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# Where everything built or downloaded lives: outside the repo, kept between
+# runs.  Kernel builds are keyed by version + config hash below it.
+RRAMFS_CACHE=${RRAMFS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rramfs}
+
+# Kernel under test.  7.3 is primary; 6.12 is the next target.
+KVER=${KVER:-7.3}
+
+# Pinned third-party tool versions.
+BINDGEN_VERSION=0.73.2
+VIRTME_NG_VERSION=1.42
+PJDFSTEST_VERSION=0.2.2
+
+LLVM_SUFFIX=-19
+export LIBCLANG_PATH=/usr/lib/llvm-19/lib
+# The kernel needs a rustc with its core library source next to it; Debian's
+# rustc-web provides both, the rustup toolchain in ~/.cargo does not.
+KRUSTC=/usr/bin/rustc
+KBINDGEN=$RRAMFS_CACHE/tools/bin/bindgen
+VENV=$RRAMFS_CACHE/venv
+
+# Arguments every kernel-side make needs.
+KMAKE_ARGS=(LLVM=$LLVM_SUFFIX RUSTC=$KRUSTC BINDGEN=$KBINDGEN)
+
+log() { printf '\033[1m[rramfs]\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31m[rramfs] error:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# Run as root, or through sudo when not root.
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# Cargo for the host-side tools (tests, benchmarks): rustup's, if present.
+case ":$PATH:" in *":$HOME/.cargo/bin:"*) ;; *) PATH=$HOME/.cargo/bin:$PATH ;; esac
+
+# The kernel build directory to use: $KDIR if set, else the cached test
+# kernel (built on first use).
+resolve_kdir() {
+	if [ -n "${KDIR:-}" ]; then echo "$KDIR"; else "$RRAMFS_ROOT/tools/kdir.sh"; fi
+}

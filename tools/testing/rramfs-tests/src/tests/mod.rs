@@ -1,0 +1,28 @@
+//! The test registry: one module per area.
+
+use crate::harness::Test;
+
+mod basic;
+mod write;
+
+/// Every test, in run order.
+pub fn all() -> Vec<Test> {
+    let mut v = Vec::new();
+    v.extend(basic::tests());
+    v.extend(write::tests());
+    v
+}
+
+/// Declares a list of tests from functions: `tests![f1, f2 => 600]`.
+#[macro_export]
+macro_rules! tests {
+    ($($f:ident $(=> $t:expr)?),* $(,)?) => {
+        pub fn tests() -> Vec<$crate::harness::Test> {
+            vec![$($crate::harness::Test {
+                name: concat!(module_path!(), "::", stringify!($f)),
+                run: $f,
+                timeout: { let _t = 300u64; $(let _t = $t;)? _t },
+            }),*]
+        }
+    };
+}

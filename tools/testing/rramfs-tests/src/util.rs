@@ -1,0 +1,277 @@
+//! Helpers shared by the tests: private rramfs mounts, counters, errno,
+//! data patterns, running as another user.
+
+use std::collections::HashMap;
+use std::ffi::CString;
+use std::io;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+/// A private rramfs instance mounted on a fresh directory; unmounted on drop.
+pub struct Mount {
+    dir: PathBuf,
+}
+
+static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+impl Mount {
+    /// Mounts rramfs with `opts` (comma-separated, may be empty).
+    pub fn new(opts: &str) -> Result<Mount, String> {
+        Self::try_new(opts).map_err(|e| format!("mount -o '{opts}': {e}"))
+    }
+
+    /// As [`Mount::new`], returning the raw error for tests that expect one.
+    pub fn try_new(opts: &str) -> io::Result<Mount> {
+        Self::try_new_fs("rramfs", opts)
+    }
+
+    /// Mounts another filesystem type (tmpfs, ramfs) for comparisons.
+    pub fn try_new_fs(fstype: &str, opts: &str) -> io::Result<Mount> {
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = PathBuf::from(format!("/tmp/rramfs-t.{}.{}", std::process::id(), n));
+        std::fs::create_dir_all(&dir)?;
+        let c = |s: &str| CString::new(s).unwrap();
+        let (src, ty, target, data) = (c(fstype), c(fstype), c(dir.to_str().unwrap()), c(opts));
+        // SAFETY: All pointers are valid NUL-terminated strings.
+        let r = unsafe {
+            libc::mount(src.as_ptr(), target.as_ptr(), ty.as_ptr(), 0, data.as_ptr().cast())
+        };
+        if r != 0 {
+            let e = io::Error::last_os_error();
+            let _ = std::fs::remove_dir(&dir);
+            return Err(e);
+        }
+        Ok(Mount { dir })
+    }
+
+    /// The mount point.
+    pub fn root(&self) -> &Path {
+        &self.dir
+    }
+
+    /// A path inside the mount.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// Remounts with `opts`.
+    pub fn remount(&self, opts: &str) -> io::Result<()> {
+        let target = CString::new(self.dir.to_str().unwrap()).unwrap();
+        let data = CString::new(opts).unwrap();
+        // SAFETY: Valid strings; MS_REMOUNT with a null source and type.
+        let r = unsafe {
+            libc::mount(
+                std::ptr::null(),
+                target.as_ptr(),
+                std::ptr::null(),
+                libc::MS_REMOUNT,
+                data.as_ptr().cast(),
+            )
+        };
+        if r == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    }
+
+    /// This superblock's counters, from debugfs.
+    pub fn stats(&self) -> Result<Stats, String> {
+        let dev = std::fs::metadata(&self.dir).map_err(|e| e.to_string())?.dev();
+        let (maj, min) = (libc::major(dev), libc::minor(dev));
+        let p = format!("/sys/kernel/debug/rramfs/{maj}:{min}/stats");
+        let text = std::fs::read_to_string(&p).map_err(|e| format!("{p}: {e}"))?;
+        let mut m = HashMap::new();
+        for line in text.lines() {
+            let mut it = line.split_whitespace();
+            if let (Some(k), Some(v)) = (it.next(), it.next()) {
+                m.insert(k.to_string(), v.parse().unwrap_or(0));
+            }
+        }
+        Ok(Stats(m))
+    }
+}
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let target = CString::new(self.dir.to_str().unwrap()).unwrap();
+        // SAFETY: Valid string.  Lazy detach if a child still uses it.
+        unsafe {
+            if libc::umount(target.as_ptr()) != 0 {
+                libc::umount2(target.as_ptr(), libc::MNT_DETACH);
+            }
+        }
+        let _ = std::fs::remove_dir(&self.dir);
+    }
+}
+
+/// A snapshot of a superblock's counters.
+#[derive(Clone, Debug)]
+pub struct Stats(HashMap<String, u64>);
+
+impl Stats {
+    /// One counter (0 if absent).
+    pub fn get(&self, k: &str) -> u64 {
+        *self.0.get(k).unwrap_or(&0)
+    }
+
+    /// How much counter `k` grew since `before`.
+    pub fn delta(&self, before: &Stats, k: &str) -> u64 {
+        self.get(k) - before.get(k)
+    }
+}
+
+/// The errno of a failed `io::Result`, or 0 if it succeeded.
+pub fn errno_of<T>(r: &io::Result<T>) -> i32 {
+    match r {
+        Ok(_) => 0,
+        Err(e) => e.raw_os_error().unwrap_or(-1),
+    }
+}
+
+/// The last OS error as an errno.
+pub fn last_errno() -> i32 {
+    io::Error::last_os_error().raw_os_error().unwrap_or(0)
+}
+
+/// Converts a `-1` libc return into `Err(errno)`.
+pub fn check(r: isize) -> Result<isize, i32> {
+    if r < 0 {
+        Err(last_errno())
+    } else {
+        Ok(r)
+    }
+}
+
+/// A deterministic, position-dependent byte pattern (so misplaced data is
+/// detected, not just missing data).
+pub fn pattern(seed: u64, off: u64, len: usize) -> Vec<u8> {
+    (0..len as u64)
+        .map(|i| {
+            let x = (off + i).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ seed;
+            (x >> 29) as u8
+        })
+        .collect()
+}
+
+/// Opens `p` with raw flags and mode; returns the fd or errno.
+pub fn open(p: &Path, flags: i32, mode: u32) -> Result<i32, i32> {
+    let c = CString::new(p.to_str().unwrap()).unwrap();
+    // SAFETY: Valid NUL-terminated path.
+    let fd = unsafe { libc::open(c.as_ptr(), flags, mode) };
+    if fd < 0 {
+        Err(last_errno())
+    } else {
+        Ok(fd)
+    }
+}
+
+/// pwrite(2) returning bytes or errno.
+pub fn pwrite(fd: i32, buf: *const u8, len: usize, off: i64) -> Result<usize, i32> {
+    // SAFETY: The caller passes a buffer pointer; bad ones are the point of
+    // some tests, and the kernel reports them as EFAULT.
+    check(unsafe { libc::pwrite(fd, buf.cast(), len, off) }).map(|n| n as usize)
+}
+
+/// pread(2) returning bytes or errno.
+pub fn pread(fd: i32, buf: &mut [u8], off: i64) -> Result<usize, i32> {
+    // SAFETY: `buf` is valid for `buf.len()` bytes.
+    check(unsafe { libc::pread(fd, buf.as_mut_ptr().cast(), buf.len(), off) }).map(|n| n as usize)
+}
+
+/// Reads `len` bytes at `off` of `fd`.
+pub fn read_at(fd: i32, off: i64, len: usize) -> Result<Vec<u8>, String> {
+    let mut v = vec![0u8; len];
+    let n = pread(fd, &mut v, off).map_err(|e| format!("pread: errno {e}"))?;
+    v.truncate(n);
+    Ok(v)
+}
+
+/// Closes an fd.
+pub fn close(fd: i32) {
+    // SAFETY: Closing an fd we own.
+    unsafe { libc::close(fd) };
+}
+
+/// A memory mapping, unmapped on drop.
+pub struct Map {
+    pub ptr: *mut u8,
+    pub len: usize,
+}
+
+impl Map {
+    /// mmap(2) of `fd` (or anonymous if `fd < 0`).
+    pub fn new(len: usize, prot: i32, flags: i32, fd: i32, off: i64) -> Result<Map, String> {
+        // SAFETY: A new mapping chosen by the kernel.
+        let p = unsafe { libc::mmap(std::ptr::null_mut(), len, prot, flags, fd, off) };
+        if p == libc::MAP_FAILED {
+            return Err(format!("mmap: errno {}", last_errno()));
+        }
+        Ok(Map { ptr: p.cast(), len })
+    }
+
+    /// The mapping as a slice (the caller knows it is readable).
+    pub fn slice(&self) -> &[u8] {
+        // SAFETY: The mapping is `len` bytes and lives as long as `self`.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+}
+
+impl Drop for Map {
+    fn drop(&mut self) {
+        // SAFETY: Unmapping our own mapping.
+        unsafe { libc::munmap(self.ptr.cast(), self.len) };
+    }
+}
+
+/// Runs `f` in a child process as `uid`/`gid` without capabilities;
+/// returns its `Result`.
+pub fn as_user(uid: u32, gid: u32, f: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
+    // SAFETY: Plain fork; the child only runs `f` and exits.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        // SAFETY: Dropping privileges in the child.
+        let ok = unsafe {
+            libc::setgroups(0, std::ptr::null()) == 0
+                && libc::setresgid(gid, gid, gid) == 0
+                && libc::setresuid(uid, uid, uid) == 0
+        };
+        let code = if !ok {
+            eprintln!("as_user: could not switch to {uid}:{gid}");
+            2
+        } else {
+            match f() {
+                Ok(()) => 0,
+                Err(m) => {
+                    eprintln!("as_user({uid}): {m}");
+                    1
+                }
+            }
+        };
+        // SAFETY: Leave the child.
+        unsafe { libc::_exit(code) };
+    }
+    let mut st = 0;
+    // SAFETY: Our child.
+    unsafe { libc::waitpid(pid, &mut st, 0) };
+    if libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 0 {
+        Ok(())
+    } else {
+        Err(format!("child as uid {uid} failed (status {st:#x})"))
+    }
+}
+
+/// Runs a shell command; returns (exit code, combined output).
+pub fn sh(cmd: &str) -> (i32, String) {
+    match std::process::Command::new("sh").arg("-c").arg(cmd).output() {
+        Ok(o) => {
+            let mut s = String::from_utf8_lossy(&o.stdout).into_owned();
+            s.push_str(&String::from_utf8_lossy(&o.stderr));
+            (o.status.code().unwrap_or(-1), s)
+        }
+        Err(e) => (-1, e.to_string()),
+    }
+}
+
+/// Page size.
+pub const PAGE: usize = 4096;

@@ -1,0 +1,68 @@
+#!/bin/bash
+# Runs inside the VM (see tools/vm/run.sh).  $1 is the run's directory,
+# shared with the host; results go there.
+out=$1
+. "$out/env"
+export RRAMFS_ROOT=$ROOT PATH=$PATH:/usr/sbin:/sbin
+
+# Kernel debugging knobs that make failures loud and bounded.
+echo 60 >/proc/sys/kernel/hung_task_timeout_secs 2>/dev/null
+mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+
+if grep -qw smap /proc/cpuinfo; then
+	echo "rramfs-vm: guest CPU has SMAP: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
+	echo yes >"$out/smap"
+else
+	echo "rramfs-vm: guest CPU has NO SMAP"
+	echo no >"$out/smap"
+	dmesg >"$out/dmesg"
+	exit 1
+fi
+
+for m in $EXTRA_KOS; do insmod "$m"; done
+if ! insmod "$KO"; then
+	echo "rramfs-vm: insmod $KO failed"
+	echo 1 >"$out/rc"
+	dmesg >"$out/dmesg"
+	exit 1
+fi
+echo "rramfs-vm: rramfs inserted ($(uname -r))"
+if [ -n "$MOUNT" ]; then
+	mount -t rramfs ${MOUNTOPTS:+-o "$MOUNTOPTS"} rramfs /mnt || { echo 1 >"$out/rc"; dmesg >"$out/dmesg"; exit 1; }
+	echo "rramfs-vm: mounted: $(grep ' /mnt ' /proc/mounts)"
+fi
+
+cd /tmp
+export RRAMFS_MNT=/mnt RRAMFS_OUT=$out
+bash -c "$(cat "$out/cmd")" &
+pid=$!
+# Watchdog: a hung command (a deadlock) must not hang the run silently.
+# Dump the blocked tasks and the log where the host finds them, power off.
+# (It must not hold the console open, or the VM waits for it to end.)
+(
+	trap 'kill $sp 2>/dev/null; exit 0' TERM
+	sleep "${GUEST_TIMEOUT:-3000}" &
+	sp=$!
+	wait $sp
+	echo w >/proc/sysrq-trigger
+	dmesg >"$out/dmesg.timeout"
+	echo o >/proc/sysrq-trigger
+) >/dev/null 2>&1 </dev/null &
+wd=$!
+wait $pid
+rc=$?
+kill $wd 2>/dev/null
+echo "$rc" >"$out/rc"
+
+if [ -n "$INTERACTIVE" ]; then
+	echo "rramfs-vm: command exited $rc; shell (rramfs on /mnt); exit to power off"
+	bash -i </dev/console >/dev/console 2>&1 || bash -i
+fi
+
+# Every mount gone and the module unloadable: nothing leaked a superblock.
+mountpoint -q /mnt && umount /mnt
+for m in $(awk '$3 == "rramfs" {print $2}' /proc/mounts); do umount "$m"; done
+if err=$(rmmod rramfs 2>&1); then echo ok >"$out/unload"; else echo "rmmod: $err" >"$out/unload"; fi
+for m in $EXTRA_KOS; do rmmod "$(basename "$m" .ko)" 2>/dev/null; done
+dmesg >"$out/dmesg"
+exit "$rc"

@@ -1,0 +1,79 @@
+#!/bin/bash
+# Boot the test kernel in QEMU (virtme-ng, host root over 9p), insert
+# rramfs.ko, run a command in the guest, and judge the run:
+#
+#   - the guest must have SMAP (checked in /proc/cpuinfo) or the run fails;
+#   - the guest's dmesg must hold no kernel warning (see tools/vm/dmesg-scan.sh);
+#   - rramfs must unload cleanly after the command (no leaked superblock);
+#   - the exit code is the command's.
+#
+# Usage: tools/vm/run.sh [-i] [-m] [-o MOUNTOPTS] [-k KO]... -- COMMAND...
+#   -i  interactive: a shell in the guest after COMMAND (needs a terminal)
+#   -m  mount rramfs on /mnt first (with -o options)
+#   -k  an extra module to insert before COMMAND (harness self-tests)
+# Environment: KDIR, RRAMFS_ACCEL=tcg|kvm (tcg: -cpu max, which has SMAP),
+#   RRAMFS_VM_MEM (2G), RRAMFS_VM_CPUS (2), RRAMFS_VM_TIMEOUT seconds (3600),
+#   RRAMFS_QEMU_OPTS extra QEMU options (e.g. -icount for benchmarks),
+#   RRAMFS_VM_OUT directory for the run's files (default: a new temp dir).
+set -euo pipefail
+. "$(dirname "$0")/../config.sh"
+
+interactive= mount= mountopts= extra_kos=()
+while getopts imo:k: o; do
+	case $o in
+	i) interactive=1 ;;
+	m) mount=1 ;;
+	o) mountopts=$OPTARG ;;
+	k) extra_kos+=("$(realpath "$OPTARG")") ;;
+	*) die "usage: $0 [-i] [-m] [-o opts] [-k ko] -- command..." ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ "${1:-}" = -- ] && shift
+
+kdir=$(resolve_kdir)
+bzimage=$kdir/arch/x86/boot/bzImage
+ko=$RRAMFS_ROOT/rramfs.ko
+[ -f "$bzimage" ] || die "no kernel image at $bzimage"
+[ -f "$ko" ] || die "no $ko: run make first"
+
+out=${RRAMFS_VM_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/rramfs-vm.XXXXXX")}
+mkdir -p "$out"
+rm -f "$out"/{rc,smap,dmesg,unload}
+printf '%s\n' "$@" >"$out/cmd"
+{
+	echo "KO=$ko"
+	echo "MOUNT=$mount"
+	echo "MOUNTOPTS='$mountopts'"
+	echo "INTERACTIVE=$interactive"
+	echo "EXTRA_KOS='${extra_kos[*]}'"
+	echo "ROOT=$RRAMFS_ROOT"
+	echo "GUEST_TIMEOUT=${RRAMFS_GUEST_TIMEOUT:-3000}"
+} >"$out/env"
+
+# vng runs its helpers (virtme-run, virtme-ng-init) from PATH.
+export PATH=$VENV/bin:$PATH
+accel=${RRAMFS_ACCEL:-tcg}
+vng_args=(-r "$bzimage" --force-9p --append root=/dev/root
+	--memory "${RRAMFS_VM_MEM:-2G}" --cpus "${RRAMFS_VM_CPUS:-2}" --rwdir "$out")
+case $accel in
+tcg) vng_args+=(--disable-kvm) ;;	# QEMU picks -cpu max: SMAP
+kvm) ;;				# -cpu host: SMAP on any modern x86
+*) die "RRAMFS_ACCEL must be tcg or kvm" ;;
+esac
+[ -z "${RRAMFS_QEMU_OPTS:-}" ] || vng_args+=(--qemu-opts "$RRAMFS_QEMU_OPTS")
+
+log "booting $(basename "$kdir") ($accel) in the VM; output in $out"
+set +e
+if [ -n "$interactive" ] && [ -t 0 ]; then
+	"$VENV/bin/vng" "${vng_args[@]}" --exec "bash $RRAMFS_ROOT/tools/vm/guest.sh $out"
+	# Interactive runs end in a shell; the command's result is in $out/rc.
+else
+	timeout --foreground -k 30 "${RRAMFS_VM_TIMEOUT:-3600}" \
+		"$VENV/bin/vng" "${vng_args[@]}" --exec "bash $RRAMFS_ROOT/tools/vm/guest.sh $out" </dev/null
+fi
+vng_rc=$?
+set -e
+
+"$RRAMFS_ROOT/tools/vm/judge.sh" "$out" || exit 125
+exit "$(cat "$out/rc" 2>/dev/null || echo 255)"
