@@ -59,6 +59,12 @@ fn errno(r: Result<*mut bindings::inode>) -> c_int {
     }
 }
 
+/// Kernel callback `mknod`.
+///
+/// # Safety
+///
+/// Called only by the kernel through rramfs's operation tables, with
+/// valid arguments and the locks that operation's contract documents.
 unsafe extern "C" fn mknod(
     _idmap: *mut bindings::mnt_idmap,
     dir: *mut bindings::inode,
@@ -70,6 +76,12 @@ unsafe extern "C" fn mknod(
     errno(unsafe { mknod_common(dir, dentry, mode, dev) })
 }
 
+/// Kernel callback `create`.
+///
+/// # Safety
+///
+/// Called only by the kernel through rramfs's operation tables, with
+/// valid arguments and the locks that operation's contract documents.
 unsafe extern "C" fn create(
     _idmap: *mut bindings::mnt_idmap,
     dir: *mut bindings::inode,
@@ -80,6 +92,12 @@ unsafe extern "C" fn create(
     errno(unsafe { mknod_common(dir, dentry, mode | bindings::S_IFREG as u16, 0) })
 }
 
+/// Kernel callback `mkdir`.
+///
+/// # Safety
+///
+/// Called only by the kernel through rramfs's operation tables, with
+/// valid arguments and the locks that operation's contract documents.
 unsafe extern "C" fn mkdir(
     _idmap: *mut bindings::mnt_idmap,
     dir: *mut bindings::inode,
@@ -98,6 +116,12 @@ unsafe extern "C" fn mkdir(
     }
 }
 
+/// Kernel callback `symlink`.
+///
+/// # Safety
+///
+/// Called only by the kernel through rramfs's operation tables, with
+/// valid arguments and the locks that operation's contract documents.
 unsafe extern "C" fn symlink(
     _idmap: *mut bindings::mnt_idmap,
     dir: *mut bindings::inode,
@@ -111,7 +135,9 @@ unsafe extern "C" fn symlink(
         Err(e) => return e.to_errno(),
     };
     // SAFETY: `target` is the NUL-terminated link target from the VFS.
-    let len = unsafe { CStr::from_char_ptr(target) }.to_bytes_with_nul().len();
+    let len = unsafe { CStr::from_char_ptr(target) }
+        .to_bytes_with_nul()
+        .len();
     // SAFETY: `inode` is new, `dir`/`dentry` valid.
     let mut err = unsafe { crate::ffi::rramfs_security_init(inode, dir, dentry) };
     if err == 0 {
@@ -131,6 +157,12 @@ unsafe extern "C" fn symlink(
     0
 }
 
+/// Kernel callback `tmpfile`.
+///
+/// # Safety
+///
+/// Called only by the kernel through rramfs's operation tables, with
+/// valid arguments and the locks that operation's contract documents.
 unsafe extern "C" fn tmpfile(
     _idmap: *mut bindings::mnt_idmap,
     dir: *mut bindings::inode,
@@ -157,6 +189,52 @@ unsafe extern "C" fn tmpfile(
     unsafe { crate::ffi::rramfs_finish_open_simple(file, err) }
 }
 
+/// `inode_operations::rename`: `simple_rename()` plus RENAME_WHITEOUT, which
+/// leaves a whiteout (a 0:0 character device) at the old name, as overlayfs
+/// needs of an upper layer.
+///
+/// # Safety
+///
+/// Called only by the kernel through rramfs's operation tables, with
+/// valid arguments and the locks that operation's contract documents.
+unsafe extern "C" fn rename(
+    idmap: *mut bindings::mnt_idmap,
+    old_dir: *mut bindings::inode,
+    old_dentry: *mut bindings::dentry,
+    new_dir: *mut bindings::inode,
+    new_dentry: *mut bindings::dentry,
+    flags: c_uint,
+) -> c_int {
+    let known = bindings::RENAME_NOREPLACE | bindings::RENAME_EXCHANGE | bindings::RENAME_WHITEOUT;
+    if flags & !known != 0 {
+        return EINVAL.to_errno();
+    }
+    if flags & bindings::RENAME_WHITEOUT != 0 {
+        // SAFETY: The VFS holds the locks rename needs; `new_dentry` is valid.
+        if unsafe { bindings::simple_empty(new_dentry) } == 0 {
+            return ENOTEMPTY.to_errno();
+        }
+        // SAFETY: `old_dentry` is valid; the new dentry is a negative
+        // sibling with the same name, which the VFS' rename then leaves in
+        // place of the moved one.
+        let whiteout = unsafe { crate::ffi::rramfs_d_alloc_sibling(old_dentry) };
+        if whiteout.is_null() {
+            return ENOMEM.to_errno();
+        }
+        let mode = bindings::S_IFCHR as u16 | bindings::WHITEOUT_MODE as u16;
+        // SAFETY: `old_dir` is locked by the VFS and `whiteout` negative.
+        let r = unsafe { mknod_common(old_dir, whiteout, mode, bindings::WHITEOUT_DEV) };
+        // SAFETY: Drops our reference; the persistent one stays.
+        unsafe { bindings::dput(whiteout) };
+        if let Err(e) = r {
+            return e.to_errno();
+        }
+    }
+    let flags = flags & !bindings::RENAME_WHITEOUT;
+    // SAFETY: Called by the VFS with the locks rename needs.
+    unsafe { bindings::simple_rename(idmap, old_dir, old_dentry, new_dir, new_dentry, flags) }
+}
+
 /// `inode_operations` of rramfs directories.
 pub(crate) static DIR_IOPS: bindings::inode_operations = bindings::inode_operations {
     create: Some(create),
@@ -167,7 +245,8 @@ pub(crate) static DIR_IOPS: bindings::inode_operations = bindings::inode_operati
     mkdir: Some(mkdir),
     rmdir: Some(bindings::simple_rmdir),
     mknod: Some(mknod),
-    rename: Some(bindings::simple_rename),
+    rename: Some(rename),
+    listxattr: Some(crate::xattr::listxattr),
     tmpfile: Some(tmpfile),
     setattr: Some(bindings::simple_setattr),
     getattr: Some(bindings::simple_getattr),

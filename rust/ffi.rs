@@ -55,13 +55,30 @@ extern "C" {
         dentry: *mut bindings::dentry,
     ) -> c_int;
     pub(crate) fn rramfs_mapping_init(mapping: *mut bindings::address_space);
+    pub(crate) fn rramfs_inode_spin_lock(inode: *mut bindings::inode);
+    pub(crate) fn rramfs_inode_spin_unlock(inode: *mut bindings::inode);
     pub(crate) fn rramfs_mapping_max_folio_order(mapping: *mut bindings::address_space) -> u32;
     pub(crate) fn rramfs_filemap_lock_folio(
         mapping: *mut bindings::address_space,
         index: u64,
     ) -> *mut bindings::folio;
-    pub(crate) fn rramfs_filemap_alloc_folio(gfp: bindings::gfp_t, order: u32) -> *mut bindings::folio;
-    pub(crate) fn rramfs_folio_mapping(folio: *mut bindings::folio) -> *mut bindings::address_space;
+    pub(crate) fn rramfs_filemap_alloc_folio(
+        gfp: bindings::gfp_t,
+        order: u32,
+    ) -> *mut bindings::folio;
+    pub(crate) fn rramfs_filemap_get_folio(
+        mapping: *mut bindings::address_space,
+        index: u64,
+    ) -> *mut bindings::folio;
+    pub(crate) fn rramfs_copy_folio_to_iter(
+        folio: *mut bindings::folio,
+        offset: usize,
+        bytes: usize,
+        i: *mut bindings::iov_iter,
+    ) -> usize;
+    pub(crate) fn rramfs_file_accessed(file: *mut bindings::file);
+    pub(crate) fn rramfs_folio_mapping(folio: *mut bindings::folio)
+        -> *mut bindings::address_space;
     pub(crate) fn rramfs_folio_put(folio: *mut bindings::folio);
     pub(crate) fn rramfs_folio_size(folio: *mut bindings::folio) -> usize;
     pub(crate) fn rramfs_folio_pos(folio: *mut bindings::folio) -> i64;
@@ -78,6 +95,18 @@ extern "C" {
     pub(crate) fn rramfs_iocb_is_nowait(iocb: *const bindings::kiocb) -> bool;
     pub(crate) fn rramfs_generic_write_sync(iocb: *mut bindings::kiocb, count: isize) -> isize;
     pub(crate) fn rramfs_finish_open_simple(file: *mut bindings::file, error: c_int) -> c_int;
-    pub(crate) fn rramfs_d_make_persistent(dentry: *mut bindings::dentry, inode: *mut bindings::inode);
+    pub(crate) fn rramfs_d_alloc_sibling(dentry: *mut bindings::dentry) -> *mut bindings::dentry;
+    pub(crate) fn rramfs_find_folio(
+        mapping: *mut bindings::address_space,
+        index: u64,
+        end: u64,
+        first: *mut u64,
+        nr: *mut u64,
+        uptodate: *mut bool,
+    ) -> bool;
+    pub(crate) fn rramfs_d_make_persistent(
+        dentry: *mut bindings::dentry,
+        inode: *mut bindings::inode,
+    );
     pub(crate) fn rramfs_kill_super(sb: *mut bindings::super_block);
 }

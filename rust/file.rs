@@ -6,9 +6,9 @@
 //! kernel's generic page-cache implementations; writes go through rramfs's
 //! own loop in [`crate::write`].
 
-use kernel::{bindings, prelude::*};
+use kernel::{bindings, error::to_result, prelude::*};
 
-use crate::{ffi, folio, folio::LockedFolio, write};
+use crate::{ffi, folio, folio::LockedFolio, read, super_block::SbInfo, write};
 
 /// Sets up the page cache of a new inode: rramfs's address-space
 /// operations, large folios, never reclaimed (the cache is the storage).
@@ -25,8 +25,27 @@ pub(crate) unsafe fn init_mapping(inode: *mut bindings::inode) {
     }
 }
 
+/// `file_operations::read_iter`.
+///
+/// # Safety
+///
+/// Called only by the kernel through rramfs's operation tables, with
+/// valid arguments and the locks that operation's contract documents.
+unsafe extern "C" fn read_iter(iocb: *mut bindings::kiocb, to: *mut bindings::iov_iter) -> isize {
+    // SAFETY: Called by the VFS with live arguments on an rramfs file.
+    unsafe { read::read_iter(iocb, to) }
+}
+
 /// `file_operations::write_iter`.
-unsafe extern "C" fn write_iter(iocb: *mut bindings::kiocb, from: *mut bindings::iov_iter) -> isize {
+///
+/// # Safety
+///
+/// Called only by the kernel through rramfs's operation tables, with
+/// valid arguments and the locks that operation's contract documents.
+unsafe extern "C" fn write_iter(
+    iocb: *mut bindings::kiocb,
+    from: *mut bindings::iov_iter,
+) -> isize {
     // rramfs does not set FMODE_NOWAIT, so the VFS refuses RWF_NOWAIT with
     // EOPNOTSUPP; a kiocb that still asks not to block gets EAGAIN, as the
     // write would take the inode lock and may allocate.
@@ -85,7 +104,232 @@ unsafe fn write_locked(iocb: *mut bindings::kiocb, from: *mut bindings::iov_iter
     }
 }
 
+/// `file_operations::llseek`: SEEK_DATA and SEEK_HOLE see the page cache
+/// (a hole is a range with no folio); the rest is generic.
+///
+/// # Safety
+///
+/// Called only by the kernel through rramfs's operation tables, with
+/// valid arguments and the locks that operation's contract documents.
+unsafe extern "C" fn llseek(file: *mut bindings::file, offset: i64, whence: c_int) -> i64 {
+    if whence != bindings::SEEK_DATA as c_int && whence != bindings::SEEK_HOLE as c_int {
+        // SAFETY: `file` is open.
+        return unsafe { bindings::generic_file_llseek(file, offset, whence) };
+    }
+    // SAFETY: `file` is open, so its mapping and inode are live.
+    let (mapping, inode) = unsafe { ((*file).f_mapping, (*(*file).f_mapping).host) };
+    // SAFETY: `inode` is live; shared lock against size changes.
+    unsafe { bindings::down_read(&raw mut (*inode).i_rwsem) };
+    // SAFETY: `inode` is live and locked.
+    let size = unsafe { ffi::rramfs_i_size_read(inode) };
+    let ret = if offset < 0 || offset >= size {
+        i64::from(ENXIO.to_errno())
+    } else {
+        // SAFETY: `mapping` is live and the inode locked.
+        let off = unsafe { seek_hole_data(mapping, offset, size, whence as u32) };
+        if off < 0 {
+            off
+        } else {
+            // SAFETY: `file` is open.
+            unsafe { bindings::vfs_setpos(file, off, i64::MAX) }
+        }
+    };
+    // SAFETY: Locked above.
+    unsafe { bindings::up_read(&raw mut (*inode).i_rwsem) };
+    ret
+}
+
+/// Finds the next data (an uptodate folio) or hole (no folio) at or after
+/// `offset` in a file of `size` bytes; EOF counts as a hole.
+///
+/// # Safety
+///
+/// `mapping` is live; its inode's `i_rwsem` is held; `0 <= offset < size`.
+unsafe fn seek_hole_data(
+    mapping: *mut bindings::address_space,
+    offset: i64,
+    size: i64,
+    whence: u32,
+) -> i64 {
+    let shift = bindings::PAGE_SHIFT;
+    let last = ((size - 1) as u64) >> shift;
+    let mut index = (offset as u64) >> shift;
+    while index <= last {
+        let (mut first, mut nr, mut uptodate) = (0u64, 0u64, false);
+        // SAFETY: `mapping` is live; the out-pointers are valid.
+        let found = unsafe {
+            ffi::rramfs_find_folio(mapping, index, last, &mut first, &mut nr, &mut uptodate)
+        };
+        if whence == bindings::SEEK_DATA {
+            if !found {
+                break;
+            }
+            if uptodate {
+                return offset.max((first << shift) as i64);
+            }
+        } else if !found || first > index || !uptodate {
+            // A gap, or a folio without data, at `index`.
+            return offset.max((index << shift) as i64).min(size);
+        }
+        index = first + nr;
+    }
+    if whence == bindings::SEEK_DATA {
+        i64::from(ENXIO.to_errno())
+    } else {
+        size
+    }
+}
+
+/// `file_operations::fsync`: the page cache is the storage, so there is
+/// nothing to write back, but errors recorded on the mapping are reported.
+///
+/// # Safety
+///
+/// Called only by the kernel through rramfs's operation tables, with
+/// valid arguments and the locks that operation's contract documents.
+unsafe extern "C" fn fsync(
+    file: *mut bindings::file,
+    _start: i64,
+    _end: i64,
+    _datasync: c_int,
+) -> c_int {
+    // SAFETY: `file` is open.
+    unsafe { bindings::file_check_and_advance_wb_err(file) }
+}
+
+// fallocate(2) modes (uapi/linux/falloc.h, a stable ABI not in the bindings).
+const FALLOC_FL_KEEP_SIZE: u32 = 0x01;
+const FALLOC_FL_PUNCH_HOLE: u32 = 0x02;
+const FALLOC_FL_ZERO_RANGE: u32 = 0x10;
+
+/// `file_operations::fallocate`: preallocation (default and KEEP_SIZE),
+/// PUNCH_HOLE (with KEEP_SIZE, as the VFS requires) and ZERO_RANGE.
+///
+/// # Safety
+///
+/// Called only by the kernel through rramfs's operation tables, with
+/// valid arguments and the locks that operation's contract documents.
+unsafe extern "C" fn fallocate(
+    file: *mut bindings::file,
+    mode: c_int,
+    offset: i64,
+    len: i64,
+) -> c_long {
+    let mode = mode as u32;
+    let supported = FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE;
+    if mode & !supported != 0 {
+        return EOPNOTSUPP.to_errno() as c_long;
+    }
+    // SAFETY: `file` is open, so its inode is live.
+    let inode = unsafe { (*(*file).f_mapping).host };
+    // SAFETY: `inode` is live; the lock serialises against writes and
+    // truncation.
+    unsafe { bindings::down_write(&raw mut (*inode).i_rwsem) };
+    // SAFETY: `file` is open and its inode locked.
+    let ret = unsafe { fallocate_locked(file, inode, mode, offset, len) };
+    // SAFETY: Locked above.
+    unsafe { bindings::up_write(&raw mut (*inode).i_rwsem) };
+    match ret {
+        Ok(()) => 0,
+        Err(e) => e.to_errno() as c_long,
+    }
+}
+
+/// The part of [`fallocate`] under the inode lock.
+///
+/// # Safety
+///
+/// `file` is open on `inode`, whose `i_rwsem` is held for writing.
+unsafe fn fallocate_locked(
+    file: *mut bindings::file,
+    inode: *mut bindings::inode,
+    mode: u32,
+    offset: i64,
+    len: i64,
+) -> Result {
+    let end = offset.checked_add(len).ok_or(EFBIG)?;
+    let keep_size = mode & FALLOC_FL_KEEP_SIZE != 0;
+    if mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE) != 0 {
+        // Drop the range from the page cache: whole folios go (and are
+        // uncharged), partial ones are zeroed.  Mappings of it are zapped.
+        // SAFETY: The inode is locked; the range is valid.
+        unsafe {
+            bindings::truncate_pagecache_range(inode, offset, end - 1);
+            SbInfo::of((*inode).i_sb).recalc(inode);
+        }
+    }
+    if mode & FALLOC_FL_PUNCH_HOLE == 0 {
+        // SAFETY: As for this function.
+        unsafe { preallocate(inode, offset, end)? };
+        // SAFETY: The inode is locked.
+        if !keep_size && end > unsafe { ffi::rramfs_i_size_read(inode) } {
+            // SAFETY: As above.
+            unsafe { ffi::rramfs_i_size_write(inode, end) };
+        }
+    }
+    // SAFETY: `file` is open and its inode locked.
+    to_result(unsafe { bindings::file_modified(file) })
+}
+
+/// Makes every page of `[start, end)` present and uptodate (zeros where it
+/// was a hole), charging new folios.  On ENOSPC, folios added past EOF are
+/// dropped again so that the failure leaves no charge behind; preallocated
+/// holes below EOF stay (they read as zeros either way).
+///
+/// # Safety
+///
+/// `inode` is live and its `i_rwsem` held for writing.
+unsafe fn preallocate(inode: *mut bindings::inode, start: i64, end: i64) -> Result {
+    // SAFETY: The inode is live.
+    let mapping = unsafe { (*inode).i_mapping };
+    let mut pos = start;
+    while pos < end {
+        // SAFETY: Reads the current task's pending signals.
+        let res = if unsafe { ffi::rramfs_fatal_signal_pending() } {
+            Err(EINTR)
+        } else {
+            // SAFETY: `mapping` is live; no folio lock is held.
+            unsafe {
+                LockedFolio::get_or_create(
+                    mapping,
+                    (pos as u64) >> bindings::PAGE_SHIFT,
+                    (end - pos) as usize,
+                )
+            }
+        };
+        let folio = match res {
+            Ok(f) => f,
+            Err(e) => {
+                // SAFETY: The inode is locked.
+                let size = unsafe { ffi::rramfs_i_size_read(inode) };
+                if size < end {
+                    // SAFETY: As above.
+                    unsafe {
+                        bindings::truncate_pagecache_range(inode, size.max(start), end - 1);
+                        SbInfo::of((*inode).i_sb).recalc(inode);
+                    }
+                }
+                return Err(e);
+            }
+        };
+        // A new folio becomes uptodate zeros; an existing one is kept.
+        folio.prepare_write(0, 0);
+        // SAFETY: The inode is locked.
+        unsafe { folio.finish_write(inode, 0, 0, 0) };
+        pos = folio.pos() + folio.size() as i64;
+        drop(folio);
+        // SAFETY: May sleep; only the inode lock is held.
+        unsafe { ffi::rramfs_cond_resched() };
+    }
+    Ok(())
+}
+
 /// `address_space_operations::write_begin`, used by `page_symlink()`.
+///
+/// # Safety
+///
+/// Called only by the kernel through rramfs's operation tables, with
+/// valid arguments and the locks that operation's contract documents.
 unsafe extern "C" fn write_begin(
     _iocb: *const bindings::kiocb,
     mapping: *mut bindings::address_space,
@@ -111,6 +355,11 @@ unsafe extern "C" fn write_begin(
 }
 
 /// `address_space_operations::write_end`, pairing with [`write_begin`].
+///
+/// # Safety
+///
+/// Called only by the kernel through rramfs's operation tables, with
+/// valid arguments and the locks that operation's contract documents.
 unsafe extern "C" fn write_end(
     _iocb: *const bindings::kiocb,
     mapping: *mut bindings::address_space,
@@ -135,21 +384,20 @@ pub(crate) static AOPS: bindings::address_space_operations = bindings::address_s
     write_begin: Some(write_begin),
     write_end: Some(write_end),
     dirty_folio: Some(bindings::noop_dirty_folio),
-    invalidate_folio: Some(folio::invalidate_folio),
-    release_folio: Some(folio::release_folio),
     // SAFETY: All-zero is a valid `address_space_operations`.
     ..unsafe { core::mem::zeroed() }
 };
 
 /// `file_operations` of rramfs regular files.
 pub(crate) static FILE_OPS: Ops<bindings::file_operations> = Ops(bindings::file_operations {
-    read_iter: Some(bindings::generic_file_read_iter),
+    read_iter: Some(read_iter),
     write_iter: Some(write_iter),
     mmap_prepare: Some(bindings::generic_file_mmap_prepare),
-    fsync: Some(bindings::noop_fsync),
+    fsync: Some(fsync),
+    fallocate: Some(fallocate),
     splice_read: Some(bindings::filemap_splice_read),
     splice_write: Some(bindings::iter_file_splice_write),
-    llseek: Some(bindings::generic_file_llseek),
+    llseek: Some(llseek),
     // SAFETY: All-zero is a valid `file_operations`.
     ..unsafe { core::mem::zeroed() }
 });
@@ -164,10 +412,33 @@ pub(crate) struct Ops<T>(pub(crate) T);
 // SAFETY: The tables are immutable statics that both Rust and C only read.
 unsafe impl<T> Sync for Ops<T> {}
 
+/// `inode_operations::setattr` of regular files: `simple_setattr()`, then
+/// uncharge what a truncation dropped.
+///
+/// # Safety
+///
+/// Called only by the kernel through rramfs's operation tables, with
+/// valid arguments and the locks that operation's contract documents.
+unsafe extern "C" fn setattr(
+    idmap: *mut bindings::mnt_idmap,
+    dentry: *mut bindings::dentry,
+    attr: *mut bindings::iattr,
+) -> c_int {
+    // SAFETY: Called by the VFS with the inode locked.
+    let err = unsafe { bindings::simple_setattr(idmap, dentry, attr) };
+    // SAFETY: The dentry is positive; the inode and superblock are live.
+    unsafe {
+        let inode = (*dentry).d_inode;
+        SbInfo::of((*inode).i_sb).recalc(inode);
+    }
+    err
+}
+
 /// `inode_operations` of rramfs regular files.
 pub(crate) static FILE_IOPS: bindings::inode_operations = bindings::inode_operations {
-    setattr: Some(bindings::simple_setattr),
+    setattr: Some(setattr),
     getattr: Some(bindings::simple_getattr),
+    listxattr: Some(crate::xattr::listxattr),
     // SAFETY: All-zero is a valid `inode_operations`.
     ..unsafe { core::mem::zeroed() }
 };

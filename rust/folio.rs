@@ -3,15 +3,11 @@
 //! Page-cache folios of rramfs files: allocation against `size=`, and a
 //! locked-folio guard.
 //!
-//! Accounting invariant: a folio of an rramfs mapping is charged
-//! (`folio_nr_pages()` reserved against `size=`) if and only if it is
-//! uptodate.  Folios are charged under their lock just before they become
-//! uptodate (here for the write path, in [`read_folio`] for holes the page
-//! cache fills), and uncharged in [`invalidate_folio`], which the page cache
-//! calls on every folio it truncates (the mapping has `AS_RELEASE_ALWAYS`).
-//! `PG_uptodate` survives large-folio splits, so the charge follows the
-//! pages.  Charged folios are also dirty, so nothing but truncation ever
-//! drops them from the cache.
+//! Accounting: a folio is charged against `size=` when it becomes part of
+//! a file (see [`SbInfo::charge`] and [`SbInfo::recalc`]); a folio in the
+//! cache that is not uptodate is not charged (a `read_folio` that hit the
+//! limit leaves one), so whoever makes it uptodate charges it.  Uptodate
+//! folios are also dirty, so nothing but truncation drops them.
 
 use kernel::{bindings, prelude::*};
 
@@ -41,8 +37,8 @@ impl LockedFolio {
         index: u64,
         len: usize,
     ) -> Result<Self> {
-        // SAFETY: `mapping` is live; its host's superblock outlives it.
-        let fsi = unsafe { SbInfo::of((*(*mapping).host).i_sb) };
+        // SAFETY: `mapping` is live; its host and superblock outlive it.
+        let (inode, fsi) = unsafe { ((*mapping).host, SbInfo::of((*(*mapping).host).i_sb)) };
         // SAFETY: `mapping` is live.
         let gfp = unsafe { (*mapping).gfp_mask };
         // SAFETY: `mapping` is live.
@@ -58,8 +54,8 @@ impl LockedFolio {
                 // Not uptodate means not charged (left by a `read_folio`
                 // that hit the limit): charge it before it holds data.
                 if !folio.is_uptodate() {
-                    // SAFETY: The folio is valid.
-                    fsi.reserve_blocks(unsafe { ffi::rramfs_folio_nr_pages(f) })?;
+                    // SAFETY: The folio is valid; `inode` is live.
+                    unsafe { fsi.charge(inode, ffi::rramfs_folio_nr_pages(f))? };
                 }
                 return Ok(folio);
             }
@@ -73,7 +69,7 @@ impl LockedFolio {
             }
             loop {
                 let nr = 1u64 << order;
-                if fsi.reserve_blocks(nr).is_err() {
+                if fsi.reserve(nr).is_err() {
                     if order == 0 {
                         return Err(ENOSPC);
                     }
@@ -83,7 +79,7 @@ impl LockedFolio {
                 // SAFETY: Allocates a new folio, or returns null.
                 let folio = unsafe { ffi::rramfs_filemap_alloc_folio(gfp, order) };
                 if folio.is_null() {
-                    fsi.release_blocks(nr);
+                    fsi.unreserve(nr);
                     if order == 0 {
                         return Err(ENOMEM);
                     }
@@ -93,16 +89,20 @@ impl LockedFolio {
                 let start = index & !(nr - 1);
                 // SAFETY: `folio` is new and ours; on success it is inserted
                 // locked, and our reference stays ours.
-                let err = unsafe { bindings::filemap_add_folio(mapping, folio, start as usize, gfp) };
+                let err =
+                    unsafe { bindings::filemap_add_folio(mapping, folio, start as usize, gfp) };
                 if err == 0 {
-                    // Charged, not yet uptodate: `finish_write` makes it so
-                    // before the lock is dropped.
+                    // In the cache now: count it in the inode (see
+                    // `SbInfo::recalc` for why only now).  `finish_write`
+                    // makes it uptodate before the lock is dropped.
+                    // SAFETY: `inode` is live.
+                    unsafe { crate::super_block::inode_blocks_add(inode, nr) };
                     // INVARIANT: Locked and referenced by `filemap_add_folio`.
                     return Ok(LockedFolio(folio));
                 }
                 // SAFETY: Not inserted: drops the only reference.
                 unsafe { ffi::rramfs_folio_put(folio) };
-                fsi.release_blocks(nr);
+                fsi.unreserve(nr);
                 if err != EEXIST.to_errno() {
                     return Err(Error::from_errno(err));
                 }
@@ -223,42 +223,6 @@ impl Drop for LockedFolio {
     }
 }
 
-/// `address_space_operations::invalidate_folio`: called on every folio the
-/// page cache truncates; a whole-folio invalidation precedes its removal, so
-/// that is where its charge goes back to `size=`.
-///
-/// # Safety
-///
-/// Called by the page cache with a locked folio still in an rramfs mapping.
-pub(crate) unsafe extern "C" fn invalidate_folio(
-    folio: *mut bindings::folio,
-    offset: usize,
-    len: usize,
-) {
-    // SAFETY: The folio is locked and valid.
-    let (size, uptodate) =
-        unsafe { (ffi::rramfs_folio_size(folio), ffi::rramfs_folio_test_uptodate(folio)) };
-    if offset != 0 || len != size || !uptodate {
-        return;
-    }
-    // SAFETY: The folio is still in its mapping (truncation removes it after
-    // this call), whose inode and superblock are live.
-    unsafe {
-        let mapping = ffi::rramfs_folio_mapping(folio);
-        let fsi = SbInfo::of((*(*mapping).host).i_sb);
-        fsi.release_blocks(ffi::rramfs_folio_nr_pages(folio));
-    }
-}
-
-/// `address_space_operations::release_folio`: rramfs keeps no private data
-/// on folios, so there is nothing to release (a large-folio split asks).
-pub(crate) unsafe extern "C" fn release_folio(
-    _folio: *mut bindings::folio,
-    _gfp: bindings::gfp_t,
-) -> bool {
-    true
-}
-
 /// `address_space_operations::read_folio`: a folio the page cache allocated
 /// for a hole (a read or a fault): it reads as zeros.
 ///
@@ -270,11 +234,12 @@ pub(crate) unsafe extern "C" fn read_folio(
     _file: *mut bindings::file,
     folio: *mut bindings::folio,
 ) -> c_int {
-    // SAFETY: As in `free_folio`.
-    let fsi = unsafe { SbInfo::of((*(*ffi::rramfs_folio_mapping(folio)).host).i_sb) };
-    // SAFETY: The folio is valid.
-    let nr = unsafe { ffi::rramfs_folio_nr_pages(folio) };
-    let err = match fsi.reserve_blocks(nr) {
+    // SAFETY: The locked folio is in its mapping, whose inode is live.
+    let inode = unsafe { (*ffi::rramfs_folio_mapping(folio)).host };
+    // SAFETY: As above.
+    let fsi = unsafe { SbInfo::of((*inode).i_sb) };
+    // SAFETY: The folio is valid; `inode` is live.
+    let err = match unsafe { fsi.charge(inode, ffi::rramfs_folio_nr_pages(folio)) } {
         Ok(()) => {
             // SAFETY: The folio is locked by our caller and ours to fill;
             // charged, it becomes uptodate and dirty (see module doc).

@@ -55,17 +55,20 @@ pub(crate) unsafe fn new(
                 bindings::inc_nlink(inode);
             }
             S_IFLNK => {
-                (*inode).i_op = &bindings::page_symlink_inode_operations;
+                (*inode).i_op = &SYMLINK_IOPS;
                 bindings::inode_nohighmem(inode);
             }
-            _ => bindings::init_special_inode(inode, mode, dev),
+            _ => {
+                (*inode).i_op = &SPECIAL_IOPS;
+                bindings::init_special_inode(inode, mode, dev);
+            }
         }
     }
     Ok(inode)
 }
 
-/// `super_operations::evict_inode`: frees the inode's folios (each returns
-/// its pages to `size=` through `free_folio`) and its `nr_inodes=` slot.
+/// `super_operations::evict_inode`: frees the inode's folios, returning
+/// their pages to `size=`, its xattrs and its `nr_inodes=` slot.
 ///
 /// # Safety
 ///
@@ -75,7 +78,29 @@ pub(crate) unsafe extern "C" fn evict(inode: *mut bindings::inode) {
     // superblock outlives it.
     unsafe {
         bindings::truncate_inode_pages_final(&raw mut (*inode).i_data);
+        let fsi = SbInfo::of((*inode).i_sb);
+        fsi.recalc(inode);
+        crate::xattr::free(inode);
         bindings::clear_inode(inode);
-        SbInfo::of((*inode).i_sb).release_inode();
+        fsi.release_inode();
     }
 }
+
+/// `inode_operations` of symlinks: the target is in the page cache.
+static SYMLINK_IOPS: bindings::inode_operations = bindings::inode_operations {
+    get_link: Some(bindings::page_get_link),
+    setattr: Some(bindings::simple_setattr),
+    getattr: Some(bindings::simple_getattr),
+    listxattr: Some(crate::xattr::listxattr),
+    // SAFETY: All-zero is a valid `inode_operations`.
+    ..unsafe { core::mem::zeroed() }
+};
+
+/// `inode_operations` of device nodes, FIFOs and sockets.
+static SPECIAL_IOPS: bindings::inode_operations = bindings::inode_operations {
+    setattr: Some(bindings::simple_setattr),
+    getattr: Some(bindings::simple_getattr),
+    listxattr: Some(crate::xattr::listxattr),
+    // SAFETY: All-zero is a valid `inode_operations`.
+    ..unsafe { core::mem::zeroed() }
+};

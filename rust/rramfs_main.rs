@@ -13,7 +13,9 @@
 //! - [`dir`]: the namespace operations.
 //! - [`file`]: regular files' operations.
 //! - [`folio`]: page-cache folios, accounted against `size=`.
+//! - [`read`]: the buffered read path.
 //! - [`write`]: the buffered write path.
+//! - [`xattr`]: extended attributes.
 
 use kernel::prelude::*;
 
@@ -22,9 +24,11 @@ mod ffi;
 mod file;
 mod folio;
 mod inode;
+mod read;
 mod stats;
 mod super_block;
 mod write;
+mod xattr;
 
 module! {
     type: Rramfs,

@@ -15,6 +15,11 @@
 #include <linux/statfs.h>
 #include <linux/uio.h>
 #include <linux/version.h>
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 19, 0)
+#include <linux/folio_batch.h>
+#else
+#include <linux/pagevec.h>
+#endif
 
 #include "shim.h"
 
@@ -225,8 +230,16 @@ void rramfs_mapping_init(struct address_space *mapping)
 	mapping_set_gfp_mask(mapping, GFP_HIGHUSER);
 	mapping_set_unevictable(mapping);
 	mapping_set_large_folios(mapping);
-	/* ->invalidate_folio on every truncated folio: it uncharges them. */
-	mapping_set_release_always(mapping);
+}
+
+void rramfs_inode_spin_lock(struct inode *inode)
+{
+	spin_lock(&inode->i_lock);
+}
+
+void rramfs_inode_spin_unlock(struct inode *inode)
+{
+	spin_unlock(&inode->i_lock);
 }
 
 unsigned int rramfs_mapping_max_folio_order(struct address_space *mapping)
@@ -240,6 +253,25 @@ struct folio *rramfs_filemap_lock_folio(struct address_space *mapping, pgoff_t i
 	struct folio *folio = filemap_lock_folio(mapping, index);
 
 	return folio == ERR_PTR(-ENOENT) ? NULL : folio;
+}
+
+/* A referenced folio at @index, or NULL: never creates one. */
+struct folio *rramfs_filemap_get_folio(struct address_space *mapping, pgoff_t index)
+{
+	struct folio *folio = filemap_get_folio(mapping, index);
+
+	return IS_ERR(folio) ? NULL : folio;
+}
+
+size_t rramfs_copy_folio_to_iter(struct folio *folio, size_t offset,
+				 size_t bytes, struct iov_iter *i)
+{
+	return copy_folio_to_iter(folio, offset, bytes, i);
+}
+
+void rramfs_file_accessed(struct file *file)
+{
+	file_accessed(file);
 }
 
 struct folio *rramfs_filemap_alloc_folio(gfp_t gfp, unsigned int order)
@@ -334,6 +366,35 @@ ssize_t rramfs_generic_write_sync(struct kiocb *iocb, ssize_t count)
 int rramfs_finish_open_simple(struct file *file, int error)
 {
 	return finish_open_simple(file, error);
+}
+
+/*
+ * The first folio of @mapping at or after @index (up to @end): its first
+ * index, page count and whether it is uptodate.  False if there is none.
+ */
+bool rramfs_find_folio(struct address_space *mapping, pgoff_t index,
+		       pgoff_t end, pgoff_t *first, u64 *nr, bool *uptodate)
+{
+	struct folio_batch fbatch;
+	bool found;
+
+	folio_batch_init(&fbatch);
+	found = filemap_get_folios(mapping, &index, end, &fbatch) > 0;
+	if (found) {
+		struct folio *folio = fbatch.folios[0];
+
+		*first = folio->index;
+		*nr = folio_nr_pages(folio);
+		*uptodate = folio_test_uptodate(folio);
+	}
+	folio_batch_release(&fbatch);
+	return found;
+}
+
+/* A new negative dentry with @dentry's name and parent (for whiteouts). */
+struct dentry *rramfs_d_alloc_sibling(struct dentry *dentry)
+{
+	return d_alloc(dentry->d_parent, &dentry->d_name);
 }
 
 /* ------------------------------------------------------------------------ */

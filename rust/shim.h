@@ -69,9 +69,15 @@ int rramfs_security_init(struct inode *inode, struct inode *dir,
 
 /* Page cache, folios, iov_iter, tasks: static inline helpers */
 void rramfs_mapping_init(struct address_space *mapping);
+void rramfs_inode_spin_lock(struct inode *inode);
+void rramfs_inode_spin_unlock(struct inode *inode);
 unsigned int rramfs_mapping_max_folio_order(struct address_space *mapping);
 struct folio *rramfs_filemap_lock_folio(struct address_space *mapping, pgoff_t index);
 struct folio *rramfs_filemap_alloc_folio(gfp_t gfp, unsigned int order);
+struct folio *rramfs_filemap_get_folio(struct address_space *mapping, pgoff_t index);
+size_t rramfs_copy_folio_to_iter(struct folio *folio, size_t offset,
+				 size_t bytes, struct iov_iter *i);
+void rramfs_file_accessed(struct file *file);
 struct address_space *rramfs_folio_mapping(struct folio *folio);
 void rramfs_folio_put(struct folio *folio);
 size_t rramfs_folio_size(struct folio *folio);
@@ -89,6 +95,9 @@ void rramfs_i_size_write(struct inode *inode, loff_t size);
 bool rramfs_iocb_is_nowait(const struct kiocb *iocb);
 ssize_t rramfs_generic_write_sync(struct kiocb *iocb, ssize_t count);
 int rramfs_finish_open_simple(struct file *file, int error);
+struct dentry *rramfs_d_alloc_sibling(struct dentry *dentry);
+bool rramfs_find_folio(struct address_space *mapping, pgoff_t index,
+		       pgoff_t end, pgoff_t *first, u64 *nr, bool *uptodate);
 
 /* Kernel-version differences (7.3 vs 6.12) */
 void rramfs_d_make_persistent(struct dentry *dentry, struct inode *inode);

@@ -8,7 +8,7 @@
 //! them.
 
 use core::sync::atomic::{AtomicU64, Ordering};
-use kernel::bindings;
+use kernel::{bindings, prelude::*};
 
 macro_rules! counters {
     ($($(#[$doc:meta])* $name:ident,)*) => {
@@ -28,7 +28,7 @@ macro_rules! counters {
                     unsafe {
                         bindings::seq_printf(
                             m,
-                            c"%s %llu\n".as_ptr().cast(),
+                            c"%s %llu\n".as_char_ptr(),
                             concat!(stringify!($name), "\0").as_ptr(),
                             self.$name.load(Ordering::Relaxed),
                         )

@@ -8,12 +8,12 @@
 //! [`rramfs_reconfigure`] copies the options that were given.
 
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use kernel::{bindings, prelude::*};
+use kernel::{bindings, ffi::c_ulong, prelude::*};
 
 use crate::{ffi, inode, stats::Stats};
 
 /// `statfs` magic: "rram".
-pub(crate) const RRAMFS_MAGIC: u64 = 0x7272_616d;
+pub(crate) const RRAMFS_MAGIC: c_ulong = 0x7272_616d;
 const PAGE_SIZE: u64 = bindings::PAGE_SIZE as u64;
 const DEFAULT_MODE: u16 = 0o755;
 
@@ -103,13 +103,53 @@ impl SbInfo {
     }
 
     /// Reserves `n` pages against `size=`, or fails with `ENOSPC`.
-    pub(crate) fn reserve_blocks(&self, n: u64) -> Result {
+    pub(crate) fn reserve(&self, n: u64) -> Result {
         reserve(&self.used_blocks, &self.max_blocks, n)
     }
 
-    /// Returns `n` pages reserved by [`Self::reserve_blocks`].
-    pub(crate) fn release_blocks(&self, n: u64) {
+    /// Returns `n` pages reserved by [`Self::reserve`].
+    pub(crate) fn unreserve(&self, n: u64) {
         self.used_blocks.fetch_sub(n, Ordering::Relaxed);
+    }
+
+    /// Charges `n` pages that `inode`'s page cache just gained: reserved
+    /// against `size=`, and counted in the inode's `i_blocks`.
+    ///
+    /// # Safety
+    ///
+    /// `inode` is a live inode of this superblock.
+    pub(crate) unsafe fn charge(&self, inode: *mut bindings::inode, n: u64) -> Result {
+        self.reserve(n)?;
+        // SAFETY: As for this function.
+        unsafe { inode_blocks_add(inode, n) };
+        Ok(())
+    }
+
+    /// Uncharges what `inode`'s page cache lost since its last charge.
+    ///
+    /// `i_blocks` counts charged pages; the page cache counts present ones
+    /// in `nrpages`.  Truncation, hole punching and large-folio splits drop
+    /// folios without telling the filesystem (a split drops the part past
+    /// EOF silently), so the difference is returned here, after each
+    /// operation that can drop folios, as tmpfs does.  Folios are charged
+    /// only once they are in the cache, so a concurrent charge can make the
+    /// difference smaller, never larger.
+    ///
+    /// # Safety
+    ///
+    /// `inode` is a live inode of this superblock.
+    pub(crate) unsafe fn recalc(&self, inode: *mut bindings::inode) {
+        // SAFETY: `inode` is live; `i_lock` protects `i_blocks`.
+        let freed = unsafe {
+            ffi::rramfs_inode_spin_lock(inode);
+            let charged = (*inode).i_blocks >> BLOCKS_PER_PAGE_SHIFT;
+            let present = (*(*inode).i_mapping).nrpages as u64;
+            let freed = charged.saturating_sub(present);
+            (*inode).i_blocks -= freed << BLOCKS_PER_PAGE_SHIFT;
+            ffi::rramfs_inode_spin_unlock(inode);
+            freed
+        };
+        self.unreserve(freed);
     }
 
     /// Reserves one inode against `nr_inodes=`, or fails with `ENOSPC`.
@@ -120,6 +160,23 @@ impl SbInfo {
     /// Returns an inode reserved by [`Self::reserve_inode`].
     pub(crate) fn release_inode(&self) {
         self.used_inodes.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// `i_blocks` counts 512-byte units.
+const BLOCKS_PER_PAGE_SHIFT: u32 = bindings::PAGE_SHIFT - 9;
+
+/// Adds `n` pages to `inode`'s `i_blocks`.
+///
+/// # Safety
+///
+/// `inode` is live.
+pub(crate) unsafe fn inode_blocks_add(inode: *mut bindings::inode, n: u64) {
+    // SAFETY: `inode` is live; `i_lock` protects `i_blocks`.
+    unsafe {
+        ffi::rramfs_inode_spin_lock(inode);
+        (*inode).i_blocks += n << BLOCKS_PER_PAGE_SHIFT;
+        ffi::rramfs_inode_spin_unlock(inode);
     }
 }
 
@@ -203,7 +260,10 @@ pub(crate) unsafe extern "C" fn rramfs_fs_info_free(fsi: *mut c_void) {
 /// any other thread; `p` is valid, and `p.string` is a NUL-terminated string
 /// for the string-valued options.
 #[no_mangle]
-pub(crate) unsafe extern "C" fn rramfs_apply_param(fsi: *mut c_void, p: *const ffi::Param) -> c_int {
+pub(crate) unsafe extern "C" fn rramfs_apply_param(
+    fsi: *mut c_void,
+    p: *const ffi::Param,
+) -> c_int {
     // SAFETY: By the safety requirements, both are valid and `fsi` is ours.
     let (fsi, p) = unsafe { (&mut *fsi.cast::<SbInfo>(), &*p) };
     let string = || {
@@ -280,18 +340,21 @@ pub(crate) unsafe extern "C" fn rramfs_fill_super(sb: *mut bindings::super_block
     // SAFETY: The superblock is new and locked, nobody else uses it yet.
     unsafe {
         (*sb).s_maxbytes = i64::MAX;
-        (*sb).s_blocksize = bindings::PAGE_SIZE as _;
-        (*sb).s_blocksize_bits = bindings::PAGE_SHIFT as _;
-        (*sb).s_magic = RRAMFS_MAGIC as _;
+        (*sb).s_blocksize = bindings::PAGE_SIZE as c_ulong;
+        (*sb).s_blocksize_bits = bindings::PAGE_SHIFT as u8;
+        (*sb).s_magic = RRAMFS_MAGIC;
         (*sb).s_op = &SUPER_OPS;
         (*sb).s_time_gran = 1;
     }
 
     // SAFETY: `sb` is valid; the directory is removed in `kill_sb`.
     let dir = unsafe { ffi::rramfs_debugfs_create(sb) };
-    // SAFETY: Only this thread has access to the new superblock's `SbInfo`;
-    // `debugfs` is not read before `kill_sb`.
-    unsafe { (*(*sb).s_fs_info.cast::<SbInfo>()).debugfs = dir };
+    // SAFETY: Only this thread has access to the new superblock and its
+    // `SbInfo`; `debugfs` is read only by `kill_sb`.
+    unsafe {
+        (*(*sb).s_fs_info.cast::<SbInfo>()).debugfs = dir;
+        (*sb).s_xattr = crate::xattr::HANDLERS.0.as_ptr();
+    }
 
     let mode = bindings::S_IFDIR as u16 | fsi.mode;
     // SAFETY: `sb` is a valid rramfs superblock being filled.
@@ -354,7 +417,8 @@ pub(crate) unsafe extern "C" fn rramfs_reconfigure(
     fsi.max_blocks.store(blocks, Ordering::Relaxed);
     fsi.max_inodes.store(inodes, Ordering::Relaxed);
     if seen(ffi::opt::PREFAULT) {
-        fsi.prefault.store(new.prefault.load(Ordering::Relaxed), Ordering::Relaxed);
+        fsi.prefault
+            .store(new.prefault.load(Ordering::Relaxed), Ordering::Relaxed);
     }
     if seen(ffi::opt::DIO_ALIGN) {
         fsi.dio_align.store(new.dio_align(), Ordering::Relaxed);
@@ -389,7 +453,10 @@ pub(crate) unsafe extern "C" fn rramfs_kill_sb(sb: *mut bindings::super_block) {
 ///
 /// `sb` is a live rramfs superblock (debugfs removal waits for readers).
 #[no_mangle]
-pub(crate) unsafe extern "C" fn rramfs_stats_show(m: *mut bindings::seq_file, sb: *mut bindings::super_block) {
+pub(crate) unsafe extern "C" fn rramfs_stats_show(
+    m: *mut bindings::seq_file,
+    sb: *mut bindings::super_block,
+) {
     // SAFETY: See the function's safety requirements.
     let fsi = unsafe { SbInfo::of(sb) };
     fsi.stats.show(m);
@@ -399,11 +466,16 @@ pub(crate) unsafe extern "C" fn rramfs_stats_show(m: *mut bindings::seq_file, sb
     ];
     for (name, v) in lines {
         // SAFETY: `m` is valid; the format matches one string and one u64.
-        unsafe { bindings::seq_printf(m, c"%s %llu\n".as_ptr().cast(), name.as_ptr(), v) };
+        unsafe { bindings::seq_printf(m, c"%s %llu\n".as_char_ptr(), name.as_char_ptr(), v) };
     }
 }
 
 /// `super_operations::statfs`: `df` shows real use against the limits.
+///
+/// # Safety
+///
+/// Called only by the kernel through rramfs's operation tables, with
+/// valid arguments and the locks that operation's contract documents.
 unsafe extern "C" fn statfs(dentry: *mut bindings::dentry, buf: *mut bindings::kstatfs) -> c_int {
     // SAFETY: The VFS passes a dentry of a mounted rramfs superblock.
     let sb = unsafe { (*dentry).d_sb };
@@ -433,13 +505,21 @@ unsafe extern "C" fn statfs(dentry: *mut bindings::dentry, buf: *mut bindings::k
 }
 
 /// `super_operations::show_options`: options that differ from the defaults.
-unsafe extern "C" fn show_options(m: *mut bindings::seq_file, root: *mut bindings::dentry) -> c_int {
+///
+/// # Safety
+///
+/// Called only by the kernel through rramfs's operation tables, with
+/// valid arguments and the locks that operation's contract documents.
+unsafe extern "C" fn show_options(
+    m: *mut bindings::seq_file,
+    root: *mut bindings::dentry,
+) -> c_int {
     // SAFETY: The VFS passes the root of a mounted rramfs superblock.
     let fsi = unsafe { SbInfo::of((*root).d_sb) };
     let half = SbInfo::new();
     let show = |fmt: &CStr, v: u64| {
         // SAFETY: `m` is valid and every format used takes one u64.
-        unsafe { bindings::seq_printf(m, fmt.as_ptr().cast(), v) };
+        unsafe { bindings::seq_printf(m, fmt.as_char_ptr(), v) };
     };
     let blocks = fsi.max_blocks.load(Ordering::Relaxed);
     if blocks != half.max_blocks.load(Ordering::Relaxed) {
@@ -454,7 +534,7 @@ unsafe extern "C" fn show_options(m: *mut bindings::seq_file, root: *mut binding
     }
     if fsi.prefault() == Prefault::Always {
         // SAFETY: `m` is valid and the string is NUL-terminated.
-        unsafe { bindings::seq_printf(m, c"%s".as_ptr().cast(), c",prefault=always".as_ptr()) };
+        unsafe { bindings::seq_printf(m, c"%s".as_char_ptr(), c",prefault=always".as_char_ptr()) };
     }
     show(c",dio_align=%llu", u64::from(fsi.dio_align()));
     0

@@ -62,10 +62,11 @@ pub(crate) unsafe fn perform_write(
         let count = unsafe { ffi::rramfs_iov_iter_count(from) };
         let index = (pos as u64) >> bindings::PAGE_SHIFT;
         // Bound a chunk by the largest folio the mapping may use.
-        let chunk = bindings::PAGE_SIZE << unsafe {
-            // SAFETY: `mapping` is live.
-            ffi::rramfs_mapping_max_folio_order(mapping)
-        };
+        let chunk = bindings::PAGE_SIZE
+            << unsafe {
+                // SAFETY: `mapping` is live.
+                ffi::rramfs_mapping_max_folio_order(mapping)
+            };
         let mut bytes = count.min(chunk - (pos as usize & (chunk - 1)));
 
         if prefault == Prefault::Always {

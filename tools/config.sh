@@ -27,7 +27,7 @@ KBINDGEN=$RRAMFS_CACHE/tools/bin/bindgen
 VENV=$RRAMFS_CACHE/venv
 
 # Arguments every kernel-side make needs.
-KMAKE_ARGS=(LLVM=$LLVM_SUFFIX RUSTC=$KRUSTC BINDGEN=$KBINDGEN)
+KMAKE_ARGS=(LLVM=$LLVM_SUFFIX RUSTC=$KRUSTC BINDGEN=$KBINDGEN CLIPPY_DRIVER=/usr/bin/clippy-driver)
 
 log() { printf '\033[1m[rramfs]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[rramfs] error:\033[0m %s\n' "$*" >&2; exit 1; }

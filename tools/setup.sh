@@ -9,7 +9,7 @@ APT_PKGS=(
 	# kernel C + Rust toolchain (LLVM >= 17 for 7.3; bookworm has 19)
 	clang-19 lld-19 llvm-19 libclang-19-dev
 	# rustc with core library source, from bookworm-security
-	rustc-web rust-web-src
+	rustc-web rust-web-src rust-web-clippy
 	# kernel build deps
 	make bc flex bison libelf-dev libssl-dev cpio kmod dwarves xz-utils
 	# VM: QEMU, and udev because virtme-ng's init needs systemd-udevd

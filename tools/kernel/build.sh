@@ -27,7 +27,18 @@ if [ -f "$out/.rramfs-built" ]; then
 	exit 0
 fi
 
+# One build per directory at a time: a second caller waits, then reuses it.
+mkdir -p "$RRAMFS_CACHE/build"
+exec 9>"$out.lock"
+flock 9
+if [ -f "$out/.rramfs-built" ]; then
+	echo "$out"
+	exit 0
+fi
+
 # --- source: Debian's linux-source package, downloaded, not installed -------
+exec 8>"$RRAMFS_CACHE/src.lock"
+flock 8
 if [ ! -f "$src/Makefile" ]; then
 	log "fetching linux-source-$KVER"
 	dl=$(mktemp -d)
@@ -41,6 +52,7 @@ if [ ! -f "$src/Makefile" ]; then
 	mv "$src.tmp" "$src"
 	rm -rf "$dl"
 fi
+flock -u 8
 
 # --- config: tinyconfig + fragments, then verify nothing was dropped ---------
 mkdir -p "$out"

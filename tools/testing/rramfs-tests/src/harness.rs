@@ -22,6 +22,24 @@ pub struct Test {
     pub timeout: u64,
 }
 
+/// A test's name without the crate's module prefix: `group::test`.
+pub const fn short_name(full: &'static str) -> &'static str {
+    let prefix = b"rramfs_tests::tests::";
+    let b = full.as_bytes();
+    let mut i = 0;
+    while i < prefix.len() {
+        if i >= b.len() || b[i] != prefix[i] {
+            return full;
+        }
+        i += 1;
+    }
+    let (_, rest) = b.split_at(prefix.len());
+    match core::str::from_utf8(rest) {
+        Ok(s) => s,
+        Err(_) => full,
+    }
+}
+
 /// Marks a test as skipped with a reason: `return skip("why")`.
 pub fn skip(reason: &str) -> TestResult {
     Err(format!("SKIP:{reason}"))
@@ -93,7 +111,13 @@ fn msg_path_of(pid: u32) -> String {
 pub fn run(tests: &[Test], filters: &[String]) -> (usize, usize, usize) {
     let (mut p, mut f, mut s) = (0, 0, 0);
     for t in tests {
-        if !filters.is_empty() && !filters.iter().any(|x| t.name == x || t.name.starts_with(&format!("{x}_")) || t.name.starts_with(&format!("{x}::"))) {
+        if !filters.is_empty()
+            && !filters.iter().any(|x| {
+                t.name == x
+                    || t.name.starts_with(&format!("{x}_"))
+                    || t.name.starts_with(&format!("{x}::"))
+            })
+        {
             continue;
         }
         match run_one(t) {

@@ -34,7 +34,13 @@ impl Mount {
         let (src, ty, target, data) = (c(fstype), c(fstype), c(dir.to_str().unwrap()), c(opts));
         // SAFETY: All pointers are valid NUL-terminated strings.
         let r = unsafe {
-            libc::mount(src.as_ptr(), target.as_ptr(), ty.as_ptr(), 0, data.as_ptr().cast())
+            libc::mount(
+                src.as_ptr(),
+                target.as_ptr(),
+                ty.as_ptr(),
+                0,
+                data.as_ptr().cast(),
+            )
         };
         if r != 0 {
             let e = io::Error::last_os_error();
@@ -77,7 +83,9 @@ impl Mount {
 
     /// This superblock's counters, from debugfs.
     pub fn stats(&self) -> Result<Stats, String> {
-        let dev = std::fs::metadata(&self.dir).map_err(|e| e.to_string())?.dev();
+        let dev = std::fs::metadata(&self.dir)
+            .map_err(|e| e.to_string())?
+            .dev();
         let (maj, min) = (libc::major(dev), libc::minor(dev));
         let p = format!("/sys/kernel/debug/rramfs/{maj}:{min}/stats");
         let text = std::fs::read_to_string(&p).map_err(|e| format!("{p}: {e}"))?;

@@ -6,11 +6,19 @@ use crate::util::*;
 use crate::{ensure, ensure_eq};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
-crate::tests![registered, mount_empty_root, umount_then_remount, module_pinned_while_mounted];
+crate::tests![
+    registered,
+    mount_empty_root,
+    umount_then_remount,
+    module_pinned_while_mounted
+];
 
 fn registered() -> TestResult {
     let fs = std::fs::read_to_string("/proc/filesystems").map_err(|e| e.to_string())?;
-    ensure!(fs.lines().any(|l| l.trim_end().ends_with("\trramfs")), "rramfs not in /proc/filesystems");
+    ensure!(
+        fs.lines().any(|l| l.trim_end().ends_with("\trramfs")),
+        "rramfs not in /proc/filesystems"
+    );
     Ok(())
 }
 
@@ -22,7 +30,9 @@ fn mount_empty_root() -> TestResult {
     ensure_eq!(md.uid(), 0);
     ensure_eq!(md.gid(), 0);
     ensure_eq!(md.nlink(), 2);
-    let n = std::fs::read_dir(m.root()).map_err(|e| e.to_string())?.count();
+    let n = std::fs::read_dir(m.root())
+        .map_err(|e| e.to_string())?
+        .count();
     ensure_eq!(n, 0, "root directory not empty");
     // statfs reports rramfs's magic.
     let c = std::ffi::CString::new(m.root().to_str().unwrap()).unwrap();

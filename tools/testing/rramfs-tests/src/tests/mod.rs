@@ -3,6 +3,9 @@
 use crate::harness::Test;
 
 mod basic;
+mod files;
+mod namespace;
+mod options;
 mod write;
 
 /// Every test, in run order.
@@ -10,6 +13,9 @@ pub fn all() -> Vec<Test> {
     let mut v = Vec::new();
     v.extend(basic::tests());
     v.extend(write::tests());
+    v.extend(options::tests());
+    v.extend(namespace::tests());
+    v.extend(files::tests());
     v
 }
 
@@ -19,7 +25,7 @@ macro_rules! tests {
     ($($f:ident $(=> $t:expr)?),* $(,)?) => {
         pub fn tests() -> Vec<$crate::harness::Test> {
             vec![$($crate::harness::Test {
-                name: concat!(module_path!(), "::", stringify!($f)),
+                name: $crate::harness::short_name(concat!(module_path!(), "::", stringify!($f))),
                 run: $f,
                 timeout: { let _t = 300u64; $(let _t = $t;)? _t },
             }),*]

@@ -34,7 +34,10 @@ fn data_roundtrip() -> TestResult {
     // Odd sizes at odd offsets, across folio boundaries, then big chunks.
     let mut expect = vec![0u8; 3 << 20];
     let mut off = 0usize;
-    for (i, len) in [1usize, 63, 4095, 4097, 65536 + 7, 1 << 20, 3].iter().enumerate() {
+    for (i, len) in [1usize, 63, 4095, 4097, 65536 + 7, 1 << 20, 3]
+        .iter()
+        .enumerate()
+    {
         let data = pattern(i as u64, off as u64, *len);
         ensure_eq!(pwrite(fd, data.as_ptr(), data.len(), off as i64), Ok(*len));
         expect[off..off + len].copy_from_slice(&data);
@@ -48,7 +51,10 @@ fn data_roundtrip() -> TestResult {
     let data = pattern(99, 5000, 10000);
     ensure_eq!(pwrite(fd, data.as_ptr(), data.len(), 5000), Ok(10000));
     expect[5000..15000].copy_from_slice(&data);
-    ensure!(read_at(fd, 0, size)? == expect[..size], "data mismatch after overwrite");
+    ensure!(
+        read_at(fd, 0, size)? == expect[..size],
+        "data mismatch after overwrite"
+    );
     close(fd);
     Ok(())
 }
@@ -64,7 +70,10 @@ fn hole_reads_zero() -> TestResult {
     // A write into the middle of a new folio leaves zeros around it.
     ensure_eq!(pwrite(fd, d.as_ptr(), 10, 8192 + 100), Ok(10));
     let got = read_at(fd, 8192, 4096)?;
-    ensure!(got[..100].iter().all(|&b| b == 0) && got[110..].iter().all(|&b| b == 0), "stale data around a small write");
+    ensure!(
+        got[..100].iter().all(|&b| b == 0) && got[110..].iter().all(|&b| b == 0),
+        "stale data around a small write"
+    );
     close(fd);
     Ok(())
 }
@@ -81,10 +90,18 @@ fn resident_buffer_takes_fast_path() -> TestResult {
     }
     let after = m.stats()?;
     ensure_eq!(after.delta(&before, "write_calls"), 200);
-    ensure_eq!(after.delta(&before, "slowpath_faultins"), 0, "resident buffer faulted in");
+    ensure_eq!(
+        after.delta(&before, "slowpath_faultins"),
+        0,
+        "resident buffer faulted in"
+    );
     ensure_eq!(after.delta(&before, "prefaults"), 0);
     ensure_eq!(after.delta(&before, "short_copies"), 0);
-    ensure_eq!(after.delta(&before, "atomic_copies"), 200, "one copy per small write");
+    ensure_eq!(
+        after.delta(&before, "atomic_copies"),
+        200,
+        "one copy per small write"
+    );
     close(fd);
     Ok(())
 }
@@ -98,7 +115,11 @@ fn prefault_always_prefaults_every_chunk() -> TestResult {
         ensure_eq!(pwrite(fd, buf.as_ptr(), 4096, i * 4096), Ok(4096));
     }
     let after = m.stats()?;
-    ensure_eq!(after.delta(&before, "prefaults"), 100, "one prefault per chunk");
+    ensure_eq!(
+        after.delta(&before, "prefaults"),
+        100,
+        "one prefault per chunk"
+    );
     ensure_eq!(after.delta(&before, "slowpath_faultins"), 0);
     // Switching back with remount takes effect.
     m.remount("prefault=slowpath").map_err(|e| e.to_string())?;
@@ -118,11 +139,20 @@ fn write_from_same_folio(dontneed: bool) -> TestResult {
     let fd = new_file(&m, "f")?;
     let orig = pattern(4, 0, 4 * PAGE);
     ensure_eq!(pwrite(fd, orig.as_ptr(), orig.len(), 0), Ok(orig.len()));
-    let map = Map::new(4 * PAGE, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, fd, 0)?;
+    let map = Map::new(
+        4 * PAGE,
+        libc::PROT_READ | libc::PROT_WRITE,
+        libc::MAP_SHARED,
+        fd,
+        0,
+    )?;
     if dontneed {
         let _ = map.slice()[0]; // fault in, then drop the PTEs
-        // SAFETY: Advising our own mapping.
-        ensure_eq!(unsafe { libc::madvise(map.ptr.cast(), map.len, libc::MADV_DONTNEED) }, 0);
+                                // SAFETY: Advising our own mapping.
+        ensure_eq!(
+            unsafe { libc::madvise(map.ptr.cast(), map.len, libc::MADV_DONTNEED) },
+            0
+        );
     }
     let before = m.stats()?;
     // A page written onto itself.
@@ -130,13 +160,19 @@ fn write_from_same_folio(dontneed: bool) -> TestResult {
     // The first half of page 2 onto its second half (same folio).
     // SAFETY: Inside the mapping.
     let src = unsafe { map.ptr.add(2 * PAGE) };
-    ensure_eq!(pwrite(fd, src, PAGE / 2, (2 * PAGE + PAGE / 2) as i64), Ok(PAGE / 2));
+    ensure_eq!(
+        pwrite(fd, src, PAGE / 2, (2 * PAGE + PAGE / 2) as i64),
+        Ok(PAGE / 2)
+    );
     let after = m.stats()?;
     let got = read_at(fd, 0, 4 * PAGE)?;
     let mut expect = orig.clone();
     expect.copy_within(2 * PAGE..2 * PAGE + PAGE / 2, 2 * PAGE + PAGE / 2);
     ensure!(got == expect, "data wrong after self-sourced writes");
-    ensure!(after.delta(&before, "slowpath_faultins") >= 1, "the unfaulted source never took the slow path");
+    ensure!(
+        after.delta(&before, "slowpath_faultins") >= 1,
+        "the unfaulted source never took the slow path"
+    );
     ensure_eq!(after.delta(&before, "write_calls"), 2);
     close(fd);
     Ok(())
@@ -153,7 +189,13 @@ fn same_file_after_madv_dontneed() -> TestResult {
 fn partly_unmapped_buffer_short_write() -> TestResult {
     let m = Mount::new("")?;
     let fd = new_file(&m, "f")?;
-    let map = Map::new(3 * PAGE, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0)?;
+    let map = Map::new(
+        3 * PAGE,
+        libc::PROT_READ | libc::PROT_WRITE,
+        libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+        -1,
+        0,
+    )?;
     let data = pattern(5, 0, 3 * PAGE);
     // SAFETY: The mapping is writable and 3 pages long.
     unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), map.ptr, 3 * PAGE) };
@@ -161,9 +203,16 @@ fn partly_unmapped_buffer_short_write() -> TestResult {
     // SAFETY: Unmapping a page of our own mapping (Map's drop later unmaps
     // the whole range, which is allowed with holes).
     ensure_eq!(unsafe { libc::munmap(map.ptr.add(PAGE).cast(), PAGE) }, 0);
-    ensure_eq!(pwrite(fd, map.ptr, 3 * PAGE, 0), Ok(PAGE), "short write up to the hole");
+    ensure_eq!(
+        pwrite(fd, map.ptr, 3 * PAGE, 0),
+        Ok(PAGE),
+        "short write up to the hole"
+    );
     ensure_eq!(std::fs::metadata(m.path("f")).unwrap().len(), PAGE as u64);
-    ensure!(read_at(fd, 0, PAGE)? == data[..PAGE], "bytes before the hole wrong");
+    ensure!(
+        read_at(fd, 0, PAGE)? == data[..PAGE],
+        "bytes before the hole wrong"
+    );
     // Unaligned start: bytes up to the hole, exactly.
     // SAFETY: Inside the first (mapped) page.
     let start = unsafe { map.ptr.add(PAGE - 100) };
@@ -175,17 +224,36 @@ fn partly_unmapped_buffer_short_write() -> TestResult {
 fn unmapped_buffer_efault() -> TestResult {
     let m = Mount::new("")?;
     let fd = new_file(&m, "f")?;
-    let map = Map::new(PAGE, libc::PROT_READ, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0)?;
+    let map = Map::new(
+        PAGE,
+        libc::PROT_READ,
+        libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+        -1,
+        0,
+    )?;
     let p = map.ptr;
     drop(map);
     ensure_eq!(pwrite(fd, p, 100, 0), Err(libc::EFAULT));
     ensure_eq!(pwrite(fd, std::ptr::null(), 100, 0), Err(libc::EFAULT));
     // PROT_NONE is just as unreadable.
-    let none = Map::new(PAGE, libc::PROT_NONE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0)?;
+    let none = Map::new(
+        PAGE,
+        libc::PROT_NONE,
+        libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+        -1,
+        0,
+    )?;
     ensure_eq!(pwrite(fd, none.ptr, 100, 0), Err(libc::EFAULT));
-    ensure_eq!(std::fs::metadata(m.path("f")).unwrap().len(), 0, "a failed write changed the size");
+    ensure_eq!(
+        std::fs::metadata(m.path("f")).unwrap().len(),
+        0,
+        "a failed write changed the size"
+    );
     let st = m.stats()?;
-    ensure!(st.get("slowpath_faultins") >= 3, "EFAULT did not come from the slow path");
+    ensure!(
+        st.get("slowpath_faultins") >= 3,
+        "EFAULT did not come from the slow path"
+    );
     close(fd);
     Ok(())
 }
@@ -228,7 +296,10 @@ fn source_mapping_truncated_concurrently() -> TestResult {
     let rounds = t.join().map_err(|_| "truncate thread panicked")?;
     ensure!(rounds > 0, "truncate thread never ran");
     ensure_eq!(full + short + efault, 300);
-    ensure!(std::fs::metadata(m.path("a")).unwrap().len() <= LEN as u64, "a grew past the source");
+    ensure!(
+        std::fs::metadata(m.path("a")).unwrap().len() <= LEN as u64,
+        "a grew past the source"
+    );
     close(a);
     close(b);
     Ok(())
@@ -242,7 +313,10 @@ fn large_folios_used() -> TestResult {
     ensure_eq!(pwrite(fd, buf.as_ptr(), buf.len(), 0), Ok(buf.len()));
     let copies = m.stats()?.delta(&before, "atomic_copies");
     // 1024 pages; large folios take far fewer copies than one per page.
-    ensure!(copies <= 256, "{copies} copies for 4 MiB: large folios not used");
+    ensure!(
+        copies <= 256,
+        "{copies} copies for 4 MiB: large folios not used"
+    );
     ensure!(read_at(fd, 0, buf.len())? == buf, "data mismatch");
     close(fd);
     Ok(())
@@ -263,9 +337,16 @@ fn enospc_keeps_data() -> TestResult {
     ensure_eq!(st.f_blocks, 256);
     let fd = new_file(&m, "f")?;
     let buf = pattern(8, 0, 2 << 20);
-    let n = pwrite(fd, buf.as_ptr(), buf.len(), 0).map_err(|e| format!("first write: errno {e}"))?;
-    ensure!(n > 0 && n <= 1 << 20, "wrote {n} bytes into a 1 MiB filesystem");
-    ensure_eq!(pwrite(fd, buf[n..].as_ptr(), 4096, n as i64), Err(libc::ENOSPC));
+    let n =
+        pwrite(fd, buf.as_ptr(), buf.len(), 0).map_err(|e| format!("first write: errno {e}"))?;
+    ensure!(
+        n > 0 && n <= 1 << 20,
+        "wrote {n} bytes into a 1 MiB filesystem"
+    );
+    ensure_eq!(
+        pwrite(fd, buf[n..].as_ptr(), 4096, n as i64),
+        Err(libc::ENOSPC)
+    );
     ensure_eq!(std::fs::metadata(m.path("f")).unwrap().len(), n as u64);
     ensure!(read_at(fd, 0, n)? == buf[..n], "data before ENOSPC lost");
     ensure_eq!(statfs(&m).f_bfree, 0);
@@ -280,7 +361,12 @@ fn enospc_keeps_data() -> TestResult {
 
 fn append_writes_at_end() -> TestResult {
     let m = Mount::new("")?;
-    let fd = open(&m.path("f"), libc::O_RDWR | libc::O_CREAT | libc::O_APPEND, 0o644).map_err(|e| e.to_string())?;
+    let fd = open(
+        &m.path("f"),
+        libc::O_RDWR | libc::O_CREAT | libc::O_APPEND,
+        0o644,
+    )
+    .map_err(|e| e.to_string())?;
     for i in 0..10u8 {
         // pwrite ignores the offset with O_APPEND on Linux.
         ensure_eq!(pwrite(fd, [i; 100].as_ptr(), 100, 0), Ok(100));
@@ -288,7 +374,10 @@ fn append_writes_at_end() -> TestResult {
     let got = read_at(fd, 0, 2000)?;
     ensure_eq!(got.len(), 1000);
     for i in 0..10 {
-        ensure!(got[i * 100..(i + 1) * 100].iter().all(|&b| b == i as u8), "append order wrong");
+        ensure!(
+            got[i * 100..(i + 1) * 100].iter().all(|&b| b == i as u8),
+            "append order wrong"
+        );
     }
     close(fd);
     Ok(())
@@ -304,11 +393,18 @@ fn rlimit_fsize_efbig() -> TestResult {
             // SAFETY: Plain syscalls in the child.
             unsafe {
                 libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-                let lim = libc::rlimit { rlim_cur: 10000, rlim_max: 10000 };
+                let lim = libc::rlimit {
+                    rlim_cur: 10000,
+                    rlim_max: 10000,
+                };
                 libc::setrlimit(libc::RLIMIT_FSIZE, &lim);
             }
             let buf = [7u8; 20000];
-            ensure_eq!(pwrite(fd, buf.as_ptr(), 20000, 0), Ok(10000), "short write at the limit");
+            ensure_eq!(
+                pwrite(fd, buf.as_ptr(), 20000, 0),
+                Ok(10000),
+                "short write at the limit"
+            );
             ensure_eq!(pwrite(fd, buf.as_ptr(), 1, 10000), Err(libc::EFBIG));
             Ok(())
         })();
@@ -330,7 +426,8 @@ fn write_clears_suid() -> TestResult {
     let set = |mode: u32| -> TestResult {
         std::fs::write(&p, b"x").map_err(|e| e.to_string())?;
         std::os::unix::fs::chown(&p, Some(1000), Some(1000)).map_err(|e| e.to_string())?;
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).map_err(|e| e.to_string())?;
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode))
+            .map_err(|e| e.to_string())?;
         Ok(())
     };
     let write_as_owner = || {
@@ -352,7 +449,11 @@ fn write_clears_suid() -> TestResult {
     ensure_eq!(std::fs::metadata(&p).unwrap().mode() & 0o7777, 0o2664);
     // root has CAP_FSETID: nothing is cleared.
     set(0o6775)?;
-    std::fs::OpenOptions::new().write(true).open(&p).and_then(|mut f| std::io::Write::write_all(&mut f, b"z")).map_err(|e| e.to_string())?;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&p)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, b"z"))
+        .map_err(|e| e.to_string())?;
     ensure_eq!(std::fs::metadata(&p).unwrap().mode() & 0o7777, 0o6775);
     Ok(())
 }
@@ -360,7 +461,10 @@ fn write_clears_suid() -> TestResult {
 fn write_updates_times() -> TestResult {
     let m = Mount::new("")?;
     let fd = new_file(&m, "f")?;
-    let times = [libc::timespec { tv_sec: 1000, tv_nsec: 0 }; 2];
+    let times = [libc::timespec {
+        tv_sec: 1000,
+        tv_nsec: 0,
+    }; 2];
     // SAFETY: Valid fd and times array.
     ensure_eq!(unsafe { libc::futimens(fd, times.as_ptr()) }, 0);
     ensure_eq!(pwrite(fd, b"abc".as_ptr(), 3, 0), Ok(3));

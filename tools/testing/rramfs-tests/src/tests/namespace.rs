@@ -1,0 +1,402 @@
+//! Directories and names: create, link, unlink, mkdir, rmdir, rename and
+//! its flags, symlink, mknod, O_TMPFILE, readdir, name length.
+
+use crate::harness::TestResult;
+use crate::util::*;
+use crate::{ensure, ensure_eq};
+use std::ffi::CString;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+
+crate::tests![
+    create_lookup_unlink,
+    mkdir_rmdir_nlink,
+    rmdir_not_empty,
+    hard_links,
+    rename_plain_and_replace,
+    rename_noreplace,
+    rename_exchange,
+    rename_whiteout,
+    symlinks,
+    mknod_special_files,
+    o_tmpfile,
+    readdir_lists_all,
+    name_too_long,
+    chmod_chown_setgid_rules,
+    truncate_up_and_down,
+    utimes,
+];
+
+fn s(e: std::io::Error) -> String {
+    e.to_string()
+}
+
+fn create_lookup_unlink() -> TestResult {
+    let m = Mount::new("")?;
+    std::fs::write(m.path("a"), b"hello").map_err(s)?;
+    ensure_eq!(std::fs::read(m.path("a")).map_err(s)?, b"hello");
+    let r = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(m.path("a"));
+    ensure_eq!(errno_of(&r), libc::EEXIST);
+    std::fs::remove_file(m.path("a")).map_err(s)?;
+    ensure_eq!(errno_of(&std::fs::metadata(m.path("a"))), libc::ENOENT);
+    ensure_eq!(errno_of(&std::fs::remove_file(m.path("a"))), libc::ENOENT);
+    // A file unlinked while open stays readable.
+    std::fs::write(m.path("b"), b"data").map_err(s)?;
+    let f = std::fs::File::open(m.path("b")).map_err(s)?;
+    std::fs::remove_file(m.path("b")).map_err(s)?;
+    let mut v = Vec::new();
+    std::io::Read::read_to_end(&mut &f, &mut v).map_err(s)?;
+    ensure_eq!(v, b"data");
+    Ok(())
+}
+
+fn mkdir_rmdir_nlink() -> TestResult {
+    let m = Mount::new("")?;
+    std::fs::create_dir(m.path("d")).map_err(s)?;
+    ensure_eq!(std::fs::metadata(m.root()).unwrap().nlink(), 3);
+    ensure_eq!(std::fs::metadata(m.path("d")).unwrap().nlink(), 2);
+    std::fs::create_dir(m.path("d/e")).map_err(s)?;
+    ensure_eq!(std::fs::metadata(m.path("d")).unwrap().nlink(), 3);
+    ensure_eq!(errno_of(&std::fs::create_dir(m.path("d"))), libc::EEXIST);
+    std::fs::remove_dir(m.path("d/e")).map_err(s)?;
+    std::fs::remove_dir(m.path("d")).map_err(s)?;
+    ensure_eq!(std::fs::metadata(m.root()).unwrap().nlink(), 2);
+    Ok(())
+}
+
+fn rmdir_not_empty() -> TestResult {
+    let m = Mount::new("")?;
+    std::fs::create_dir(m.path("d")).map_err(s)?;
+    std::fs::write(m.path("d/f"), b"").map_err(s)?;
+    ensure_eq!(errno_of(&std::fs::remove_dir(m.path("d"))), libc::ENOTEMPTY);
+    ensure_eq!(errno_of(&std::fs::remove_dir(m.path("d/f"))), libc::ENOTDIR);
+    ensure_eq!(errno_of(&std::fs::remove_file(m.path("d"))), libc::EISDIR);
+    Ok(())
+}
+
+fn hard_links() -> TestResult {
+    let m = Mount::new("")?;
+    std::fs::write(m.path("a"), b"x").map_err(s)?;
+    std::fs::hard_link(m.path("a"), m.path("b")).map_err(s)?;
+    ensure_eq!(std::fs::metadata(m.path("a")).unwrap().nlink(), 2);
+    ensure_eq!(
+        std::fs::metadata(m.path("a")).unwrap().ino(),
+        std::fs::metadata(m.path("b")).unwrap().ino()
+    );
+    std::fs::remove_file(m.path("a")).map_err(s)?;
+    ensure_eq!(std::fs::read(m.path("b")).map_err(s)?, b"x");
+    ensure_eq!(std::fs::metadata(m.path("b")).unwrap().nlink(), 1);
+    std::fs::create_dir(m.path("d")).map_err(s)?;
+    ensure_eq!(
+        errno_of(&std::fs::hard_link(m.path("d"), m.path("e"))),
+        libc::EPERM
+    );
+    Ok(())
+}
+
+fn renameat2(m: &Mount, a: &str, b: &str, flags: u32) -> Result<(), i32> {
+    let (a, b) = (
+        CString::new(m.path(a).to_str().unwrap()).unwrap(),
+        CString::new(m.path(b).to_str().unwrap()).unwrap(),
+    );
+    // SAFETY: Valid paths.
+    let r = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            flags,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(last_errno())
+    }
+}
+
+fn rename_plain_and_replace() -> TestResult {
+    let m = Mount::new("")?;
+    std::fs::write(m.path("a"), b"A").map_err(s)?;
+    std::fs::write(m.path("b"), b"B").map_err(s)?;
+    renameat2(&m, "a", "c", 0).map_err(|e| format!("rename: {e}"))?;
+    ensure!(!m.path("a").exists(), "old name still there");
+    renameat2(&m, "c", "b", 0).map_err(|e| format!("rename over: {e}"))?;
+    ensure_eq!(std::fs::read(m.path("b")).map_err(s)?, b"A");
+    std::fs::create_dir_all(m.path("d1/x")).map_err(s)?;
+    std::fs::create_dir(m.path("d2")).map_err(s)?;
+    ensure_eq!(renameat2(&m, "d2", "d1", 0), Err(libc::ENOTEMPTY));
+    renameat2(&m, "d1/x", "d2/x", 0).map_err(|e| format!("dir across: {e}"))?;
+    ensure_eq!(std::fs::metadata(m.path("d1")).unwrap().nlink(), 2);
+    ensure_eq!(std::fs::metadata(m.path("d2")).unwrap().nlink(), 3);
+    Ok(())
+}
+
+fn rename_noreplace() -> TestResult {
+    let m = Mount::new("")?;
+    std::fs::write(m.path("a"), b"A").map_err(s)?;
+    std::fs::write(m.path("b"), b"B").map_err(s)?;
+    ensure_eq!(
+        renameat2(&m, "a", "b", libc::RENAME_NOREPLACE),
+        Err(libc::EEXIST)
+    );
+    ensure_eq!(std::fs::read(m.path("b")).map_err(s)?, b"B");
+    renameat2(&m, "a", "c", libc::RENAME_NOREPLACE).map_err(|e| format!("{e}"))?;
+    Ok(())
+}
+
+fn rename_exchange() -> TestResult {
+    let m = Mount::new("")?;
+    std::fs::write(m.path("a"), b"A").map_err(s)?;
+    std::fs::create_dir(m.path("d")).map_err(s)?;
+    renameat2(&m, "a", "d", libc::RENAME_EXCHANGE).map_err(|e| format!("{e}"))?;
+    ensure!(
+        m.path("a").is_dir() && m.path("d").is_file(),
+        "not exchanged"
+    );
+    ensure_eq!(std::fs::read(m.path("d")).map_err(s)?, b"A");
+    ensure_eq!(
+        renameat2(&m, "a", "nope", libc::RENAME_EXCHANGE),
+        Err(libc::ENOENT)
+    );
+    Ok(())
+}
+
+fn rename_whiteout() -> TestResult {
+    let m = Mount::new("")?;
+    std::fs::write(m.path("a"), b"A").map_err(s)?;
+    renameat2(&m, "a", "b", libc::RENAME_WHITEOUT).map_err(|e| format!("{e}"))?;
+    let md = std::fs::symlink_metadata(m.path("a")).map_err(s)?;
+    ensure!(
+        md.file_type().is_char_device() && md.rdev() == 0,
+        "no whiteout left at the old name"
+    );
+    ensure_eq!(std::fs::read(m.path("b")).map_err(s)?, b"A");
+    // overlayfs can use rramfs as its upper layer, which needs whiteouts.
+    let (rc, out) = sh(&format!(
+        "cd {r} && mkdir lo up wk mnt && echo x > lo/f && mount -t overlay ov -o lowerdir=lo,upperdir=up,workdir=wk mnt && rm mnt/f && test ! -e mnt/f && umount mnt",
+        r = m.root().display()
+    ));
+    ensure!(rc == 0, "overlayfs over rramfs: {out}");
+    Ok(())
+}
+
+fn symlinks() -> TestResult {
+    let m = Mount::new("")?;
+    std::os::unix::fs::symlink("target/file", m.path("l")).map_err(s)?;
+    ensure_eq!(
+        std::fs::read_link(m.path("l"))
+            .map_err(s)?
+            .to_str()
+            .unwrap()
+            .to_string(),
+        "target/file"
+    );
+    let long = "x".repeat(4000);
+    std::os::unix::fs::symlink(&long, m.path("long")).map_err(s)?;
+    ensure_eq!(
+        std::fs::read_link(m.path("long"))
+            .map_err(s)?
+            .to_str()
+            .unwrap()
+            .to_string(),
+        long
+    );
+    std::fs::write(m.path("t"), b"T").map_err(s)?;
+    std::os::unix::fs::symlink("t", m.path("lt")).map_err(s)?;
+    ensure_eq!(std::fs::read(m.path("lt")).map_err(s)?, b"T");
+    let md = std::fs::symlink_metadata(m.path("lt")).unwrap();
+    ensure_eq!(md.len(), 1);
+    Ok(())
+}
+
+fn mknod_special_files() -> TestResult {
+    let m = Mount::new("")?;
+    let mk = |name: &str, mode: u32, dev: u64| -> Result<(), i32> {
+        let c = CString::new(m.path(name).to_str().unwrap()).unwrap();
+        // SAFETY: Valid path.
+        if unsafe { libc::mknod(c.as_ptr(), mode, dev) } == 0 {
+            Ok(())
+        } else {
+            Err(last_errno())
+        }
+    };
+    mk("fifo", libc::S_IFIFO | 0o644, 0).map_err(|e| format!("fifo {e}"))?;
+    mk("sock", libc::S_IFSOCK | 0o644, 0).map_err(|e| format!("sock {e}"))?;
+    mk("chr", libc::S_IFCHR | 0o644, libc::makedev(1, 3)).map_err(|e| format!("chr {e}"))?;
+    mk("blk", libc::S_IFBLK | 0o644, libc::makedev(7, 0)).map_err(|e| format!("blk {e}"))?;
+    let t = |n: &str| std::fs::symlink_metadata(m.path(n)).unwrap().file_type();
+    ensure!(
+        t("fifo").is_fifo()
+            && t("sock").is_socket()
+            && t("chr").is_char_device()
+            && t("blk").is_block_device(),
+        "types"
+    );
+    ensure_eq!(
+        std::fs::symlink_metadata(m.path("chr")).unwrap().rdev(),
+        libc::makedev(1, 3)
+    );
+    // The char device works: it is /dev/null.
+    std::fs::write(m.path("chr"), b"gone").map_err(s)?;
+    Ok(())
+}
+
+fn o_tmpfile() -> TestResult {
+    let m = Mount::new("")?;
+    let fd = open(m.root(), libc::O_TMPFILE | libc::O_RDWR, 0o600)
+        .map_err(|e| format!("O_TMPFILE: errno {e}"))?;
+    ensure_eq!(pwrite(fd, b"tmp".as_ptr(), 3, 0), Ok(3));
+    ensure_eq!(
+        std::fs::read_dir(m.root()).unwrap().count(),
+        0,
+        "tmpfile visible"
+    );
+    let from = CString::new(format!("/proc/self/fd/{fd}")).unwrap();
+    let to = CString::new(m.path("named").to_str().unwrap()).unwrap();
+    // SAFETY: Valid paths.
+    let r = unsafe {
+        libc::linkat(
+            libc::AT_FDCWD,
+            from.as_ptr(),
+            libc::AT_FDCWD,
+            to.as_ptr(),
+            libc::AT_SYMLINK_FOLLOW,
+        )
+    };
+    ensure_eq!(r, 0, "linkat errno {}", last_errno());
+    ensure_eq!(std::fs::read(m.path("named")).map_err(s)?, b"tmp");
+    close(fd);
+    Ok(())
+}
+
+fn readdir_lists_all() -> TestResult {
+    let m = Mount::new("")?;
+    let mut names: Vec<String> = (0..300).map(|i| format!("entry-{i:04}")).collect();
+    for n in &names {
+        std::fs::write(m.path(n), b"").map_err(s)?;
+    }
+    let mut got: Vec<String> = std::fs::read_dir(m.root())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    got.sort();
+    names.sort();
+    ensure!(
+        got == names,
+        "readdir returned {} of {} names",
+        got.len(),
+        names.len()
+    );
+    Ok(())
+}
+
+fn name_too_long() -> TestResult {
+    let m = Mount::new("")?;
+    std::fs::write(m.path(&"n".repeat(255)), b"").map_err(|e| format!("255 bytes: {e}"))?;
+    ensure_eq!(
+        errno_of(&std::fs::write(m.path(&"n".repeat(256)), b"")),
+        libc::ENAMETOOLONG
+    );
+    ensure_eq!(
+        errno_of(&std::fs::create_dir(m.path(&"d".repeat(256)))),
+        libc::ENAMETOOLONG
+    );
+    Ok(())
+}
+
+fn chmod_chown_setgid_rules() -> TestResult {
+    let m = Mount::new("")?;
+    std::fs::create_dir(m.path("g")).map_err(s)?;
+    std::os::unix::fs::chown(m.path("g"), Some(0), Some(100)).map_err(s)?;
+    std::fs::set_permissions(m.path("g"), std::fs::Permissions::from_mode(0o2777)).map_err(s)?;
+    // Files created in a setgid directory inherit its group; subdirectories
+    // inherit the setgid bit too.
+    std::fs::write(m.path("g/f"), b"").map_err(s)?;
+    ensure_eq!(std::fs::metadata(m.path("g/f")).unwrap().gid(), 100);
+    std::fs::create_dir(m.path("g/sub")).map_err(s)?;
+    ensure!(
+        std::fs::metadata(m.path("g/sub")).unwrap().mode() & 0o2000 != 0,
+        "setgid not inherited"
+    );
+    // chown by root clears suid/sgid on an executable file.
+    std::fs::write(m.path("x"), b"").map_err(s)?;
+    std::fs::set_permissions(m.path("x"), std::fs::Permissions::from_mode(0o6755)).map_err(s)?;
+    std::os::unix::fs::chown(m.path("x"), Some(1000), Some(1000)).map_err(s)?;
+    ensure_eq!(
+        std::fs::metadata(m.path("x")).unwrap().mode() & 0o7777,
+        0o0755
+    );
+    // A non-owner cannot chmod; the owner can't give a file to someone else.
+    let p = m.path("x");
+    as_user(1001, 1001, {
+        let p = p.clone();
+        move || {
+            let r = std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o777));
+            ensure_eq!(errno_of(&r), libc::EPERM);
+            Ok(())
+        }
+    })?;
+    as_user(1000, 1000, move || {
+        ensure_eq!(
+            errno_of(&std::os::unix::fs::chown(&p, Some(1001), None)),
+            libc::EPERM
+        );
+        Ok(())
+    })?;
+    Ok(())
+}
+
+fn truncate_up_and_down() -> TestResult {
+    let m = Mount::new("size=8m")?;
+    let p = m.path("f");
+    std::fs::write(&p, pattern(1, 0, 3 << 20)).map_err(s)?;
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&p)
+        .map_err(s)?;
+    f.set_len(5000).map_err(s)?;
+    ensure_eq!(std::fs::read(&p).map_err(s)?, pattern(1, 0, 5000));
+    f.set_len(1 << 20).map_err(s)?;
+    let v = std::fs::read(&p).map_err(s)?;
+    ensure!(
+        v[..5000] == pattern(1, 0, 5000)[..] && v[5000..].iter().all(|&b| b == 0),
+        "truncate up did not read zeros past the old size"
+    );
+    f.set_len(0).map_err(s)?;
+    let st = m.stats()?;
+    ensure!(
+        st.get("blocks_used") <= 256,
+        "{} blocks still charged after truncate to 0 and reads",
+        st.get("blocks_used")
+    );
+    Ok(())
+}
+
+fn utimes() -> TestResult {
+    let m = Mount::new("")?;
+    std::fs::write(m.path("f"), b"").map_err(s)?;
+    let c = CString::new(m.path("f").to_str().unwrap()).unwrap();
+    let ts = [
+        libc::timespec {
+            tv_sec: 123456789,
+            tv_nsec: 987654321,
+        },
+        libc::timespec {
+            tv_sec: 234567890,
+            tv_nsec: 1,
+        },
+    ];
+    // SAFETY: Valid path and array.
+    ensure_eq!(
+        unsafe { libc::utimensat(libc::AT_FDCWD, c.as_ptr(), ts.as_ptr(), 0) },
+        0
+    );
+    let md = std::fs::metadata(m.path("f")).unwrap();
+    ensure_eq!((md.atime(), md.atime_nsec()), (123456789, 987654321));
+    ensure_eq!((md.mtime(), md.mtime_nsec()), (234567890, 1));
+    Ok(())
+}
