@@ -104,6 +104,27 @@ extern "C" {
         nr: *mut u64,
         uptodate: *mut bool,
     ) -> bool;
+    pub(crate) fn rramfs_file_set_can_odirect(file: *mut bindings::file);
+    pub(crate) fn rramfs_iov_iter_extract_will_pin(i: *const bindings::iov_iter) -> bool;
+    pub(crate) fn rramfs_copy_folio_to_page(
+        folio: *mut bindings::folio,
+        foff: usize,
+        page: *mut bindings::page,
+        poff: usize,
+        len: usize,
+    );
+    pub(crate) fn rramfs_copy_page_to_folio(
+        folio: *mut bindings::folio,
+        foff: usize,
+        page: *mut bindings::page,
+        poff: usize,
+        len: usize,
+    );
+    pub(crate) fn rramfs_page_index_in(
+        page: *mut bindings::page,
+        mapping: *mut bindings::address_space,
+    ) -> i64;
+    pub(crate) fn rramfs_zero_page(page: *mut bindings::page, poff: usize, len: usize);
     pub(crate) fn rramfs_d_make_persistent(
         dentry: *mut bindings::dentry,
         inode: *mut bindings::inode,

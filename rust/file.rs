@@ -8,7 +8,7 @@
 
 use kernel::{bindings, error::to_result, prelude::*};
 
-use crate::{ffi, folio, folio::LockedFolio, read, super_block::SbInfo, write};
+use crate::{dio, ffi, folio, folio::LockedFolio, read, super_block::SbInfo, write};
 
 /// Sets up the page cache of a new inode: rramfs's address-space
 /// operations, large folios, never reclaimed (the cache is the storage).
@@ -33,7 +33,37 @@ pub(crate) unsafe fn init_mapping(inode: *mut bindings::inode) {
 /// valid arguments and the locks that operation's contract documents.
 unsafe extern "C" fn read_iter(iocb: *mut bindings::kiocb, to: *mut bindings::iov_iter) -> isize {
     // SAFETY: Called by the VFS with live arguments on an rramfs file.
-    unsafe { read::read_iter(iocb, to) }
+    unsafe {
+        if is_direct(iocb) {
+            dio::read(iocb, to)
+        } else {
+            read::read_iter(iocb, to)
+        }
+    }
+}
+
+/// Whether `iocb` asks for direct I/O (the file is O_DIRECT).
+///
+/// # Safety
+///
+/// `iocb` is live.
+unsafe fn is_direct(iocb: *mut bindings::kiocb) -> bool {
+    // SAFETY: `iocb` is live.
+    (unsafe { (*iocb).ki_flags }) as u32 & bindings::IOCB_DIRECT != 0
+}
+
+/// `file_operations::open`: O_DIRECT is supported (see [`dio`]).
+///
+/// # Safety
+///
+/// Called only by the kernel through rramfs's operation tables, with
+/// valid arguments and the locks that operation's contract documents.
+unsafe extern "C" fn open(inode: *mut bindings::inode, file: *mut bindings::file) -> c_int {
+    // SAFETY: `file` is being opened on `inode`.
+    unsafe {
+        ffi::rramfs_file_set_can_odirect(file);
+        bindings::generic_file_open(inode, file)
+    }
 }
 
 /// `file_operations::write_iter`.
@@ -52,6 +82,11 @@ unsafe extern "C" fn write_iter(
     // SAFETY: `iocb` is live for the call.
     if unsafe { ffi::rramfs_iocb_is_nowait(iocb) } {
         return EAGAIN.to_errno() as isize;
+    }
+    // SAFETY: `iocb` and `from` are live.
+    if unsafe { is_direct(iocb) } {
+        // SAFETY: As above; no lock is held.
+        return unsafe { dio::write(iocb, from) };
     }
     // SAFETY: The file of a live kiocb is open, so its inode is live.
     let inode = unsafe { (*(*(*iocb).ki_filp).f_mapping).host };
@@ -390,6 +425,7 @@ pub(crate) static AOPS: bindings::address_space_operations = bindings::address_s
 
 /// `file_operations` of rramfs regular files.
 pub(crate) static FILE_OPS: Ops<bindings::file_operations> = Ops(bindings::file_operations {
+    open: Some(open),
     read_iter: Some(read_iter),
     write_iter: Some(write_iter),
     mmap_prepare: Some(bindings::generic_file_mmap_prepare),
@@ -434,10 +470,39 @@ unsafe extern "C" fn setattr(
     err
 }
 
+/// `inode_operations::getattr` of regular files: adds the O_DIRECT
+/// alignment (`statx(STATX_DIOALIGN)`), which is `dio_align=`.
+///
+/// # Safety
+///
+/// Called only by the kernel through rramfs's operation tables, with
+/// valid arguments and the locks that operation's contract documents.
+unsafe extern "C" fn getattr(
+    idmap: *mut bindings::mnt_idmap,
+    path: *const bindings::path,
+    stat: *mut bindings::kstat,
+    request_mask: u32,
+    flags: c_uint,
+) -> c_int {
+    // SAFETY: Called by the VFS with valid arguments.
+    let err = unsafe { bindings::simple_getattr(idmap, path, stat, request_mask, flags) };
+    if err == 0 && request_mask & bindings::STATX_DIOALIGN != 0 {
+        // SAFETY: `path` is a positive path of ours; `stat` is valid.
+        unsafe {
+            let inode = (*(*path).dentry).d_inode;
+            let align = SbInfo::of((*inode).i_sb).dio_align();
+            (*stat).dio_mem_align = align;
+            (*stat).dio_offset_align = align;
+            (*stat).result_mask |= bindings::STATX_DIOALIGN;
+        }
+    }
+    err
+}
+
 /// `inode_operations` of rramfs regular files.
 pub(crate) static FILE_IOPS: bindings::inode_operations = bindings::inode_operations {
     setattr: Some(setattr),
-    getattr: Some(bindings::simple_getattr),
+    getattr: Some(getattr),
     listxattr: Some(crate::xattr::listxattr),
     // SAFETY: All-zero is a valid `inode_operations`.
     ..unsafe { core::mem::zeroed() }

@@ -11,6 +11,7 @@
 //! - [`stats`]: per-superblock counters shown in debugfs.
 //! - [`inode`]: inode allocation and attributes.
 //! - [`dir`]: the namespace operations.
+//! - [`dio`]: the O_DIRECT path.
 //! - [`file`]: regular files' operations.
 //! - [`folio`]: page-cache folios, accounted against `size=`.
 //! - [`read`]: the buffered read path.
@@ -19,6 +20,7 @@
 
 use kernel::prelude::*;
 
+mod dio;
 mod dir;
 mod ffi;
 mod file;

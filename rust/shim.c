@@ -8,6 +8,7 @@
 #include <linux/fs.h>
 #include <linux/fs_context.h>
 #include <linux/fs_parser.h>
+#include <linux/highmem.h>
 #include <linux/module.h>
 #include <linux/pagemap.h>
 #include <linux/security.h>
@@ -389,6 +390,61 @@ bool rramfs_find_folio(struct address_space *mapping, pgoff_t index,
 	}
 	folio_batch_release(&fbatch);
 	return found;
+}
+
+/* ---- O_DIRECT helpers (the DIO path itself is rust/dio.rs) ---- */
+
+void rramfs_file_set_can_odirect(struct file *file)
+{
+	file->f_mode |= FMODE_CAN_ODIRECT;
+}
+
+bool rramfs_iov_iter_extract_will_pin(const struct iov_iter *i)
+{
+	return iov_iter_extract_will_pin(i);
+}
+
+/* @len bytes; neither range may cross a page boundary. */
+void rramfs_copy_folio_to_page(struct folio *folio, size_t foff,
+			       struct page *page, size_t poff, size_t len)
+{
+	char *dst = kmap_local_page(page);
+
+	memcpy_from_folio(dst + poff, folio, foff, len);
+	kunmap_local(dst);
+}
+
+/*
+ * @len bytes; neither range may cross a page boundary.  memmove: the page
+ * may be (part of) the folio itself, when the source is an mmap of it.
+ */
+void rramfs_copy_page_to_folio(struct folio *folio, size_t foff,
+			       struct page *page, size_t poff, size_t len)
+{
+	char *src = kmap_local_page(page);
+	char *dst = kmap_local_folio(folio, foff);
+
+	memmove(dst, src + poff, len);
+	kunmap_local(dst);
+	kunmap_local(src);
+}
+
+/*
+ * The index of @page in @mapping's file, or -1 if it is not a page of that
+ * mapping.  Racy by nature (a hint for the copy direction), hence READ_ONCE.
+ */
+long long rramfs_page_index_in(struct page *page, struct address_space *mapping)
+{
+	struct folio *folio = page_folio(page);
+
+	if (READ_ONCE(folio->mapping) != mapping)
+		return -1;
+	return READ_ONCE(folio->index) + folio_page_idx(folio, page);
+}
+
+void rramfs_zero_page(struct page *page, size_t poff, size_t len)
+{
+	memzero_page(page, poff, len);
 }
 
 /* A new negative dentry with @dentry's name and parent (for whiteouts). */

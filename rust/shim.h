@@ -99,6 +99,17 @@ struct dentry *rramfs_d_alloc_sibling(struct dentry *dentry);
 bool rramfs_find_folio(struct address_space *mapping, pgoff_t index,
 		       pgoff_t end, pgoff_t *first, u64 *nr, bool *uptodate);
 
+/* O_DIRECT */
+struct page;
+void rramfs_file_set_can_odirect(struct file *file);
+bool rramfs_iov_iter_extract_will_pin(const struct iov_iter *i);
+void rramfs_copy_folio_to_page(struct folio *folio, size_t foff,
+			       struct page *page, size_t poff, size_t len);
+void rramfs_copy_page_to_folio(struct folio *folio, size_t foff,
+			       struct page *page, size_t poff, size_t len);
+void rramfs_zero_page(struct page *page, size_t poff, size_t len);
+long long rramfs_page_index_in(struct page *page, struct address_space *mapping);
+
 /* Kernel-version differences (7.3 vs 6.12) */
 void rramfs_d_make_persistent(struct dentry *dentry, struct inode *inode);
 void rramfs_kill_super(struct super_block *sb);

@@ -3,6 +3,7 @@
 use crate::harness::Test;
 
 mod basic;
+mod dio;
 mod files;
 mod namespace;
 mod options;
@@ -16,6 +17,7 @@ pub fn all() -> Vec<Test> {
     v.extend(options::tests());
     v.extend(namespace::tests());
     v.extend(files::tests());
+    v.extend(dio::tests());
     v
 }
 

@@ -1,0 +1,458 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The O_DIRECT path: data moves between the caller's pages and the file's
+//! folios with no access to user memory while a filesystem lock is held.
+//!
+//! Per batch of at most [`BATCH_PAGES`] pages:
+//!
+//! 1. get the caller's pages with `iov_iter_extract_pages()`, holding no
+//!    lock.  For user-backed iterators (ubuf, iovec) this pins them
+//!    (FOLL_PIN), which may fault — and a fault on an mmap of an rramfs file
+//!    runs rramfs and page-cache code that takes that file's folio locks.
+//!    For bvec/kvec/folioq iterators (splice, sendfile, io_uring fixed
+//!    buffers, the loop driver) it hands out the pages without a pin or a
+//!    reference, and they must not be released;
+//! 2. take the locks (writes: the inode's `i_rwsem`, then one folio lock at a
+//!    time) and copy with `kmap_local` between the pages and the folios;
+//! 3. drop the locks, then unpin exactly what was pinned (dirtying it after
+//!    a read, which wrote into it).
+//!
+//! Since no user page is faulted with a lock held, a DIO whose buffer is an
+//! mmap of the same file, or of another file that another task is writing
+//! the other way (the ABBA case), cannot deadlock.  The batch bounds the
+//! page array whatever the request length.
+//!
+//! A write is checked (O_APPEND, RLIMIT_FSIZE, s_maxbytes, suid removal,
+//! times) under the inode lock of its first batch; later batches retake the
+//! lock, so a DIO write longer than a batch is not atomic against other
+//! writers (as in most filesystems' DIO).
+
+use kernel::{bindings, ffi::c_ulong, prelude::*};
+
+use crate::{ffi, folio::LockedFolio, stats, super_block::SbInfo};
+
+/// Pages per batch: 256 KiB with 4 KiB pages.
+const BATCH_PAGES: usize = 64;
+
+/// The pages of one batch, extracted from an iterator.
+///
+/// # Invariants
+///
+/// `pages[..n]` are the pages that `iov_iter_extract_pages()` returned for
+/// `bytes` bytes starting at `offset0` in the first; if `pinned`, each holds
+/// one FOLL_PIN pin owned by this batch, released by [`Batch::release`] (or
+/// on drop, without dirtying).
+struct Batch {
+    pages: KVec<*mut bindings::page>,
+    n: usize,
+    offset0: usize,
+    bytes: usize,
+    pinned: bool,
+    released: bool,
+}
+
+impl Batch {
+    /// Extracts up to `max` bytes (at most [`BATCH_PAGES`] pages) from `iter`,
+    /// advancing it.  Must be called with no filesystem lock held.
+    ///
+    /// # Safety
+    ///
+    /// `iter` is live; `pages` has room for [`BATCH_PAGES`] pointers.
+    unsafe fn extract(
+        iter: *mut bindings::iov_iter,
+        max: usize,
+        mut pages: KVec<*mut bindings::page>,
+        st: &stats::Stats,
+    ) -> Result<Batch> {
+        pages.clear();
+        // SAFETY: `iter` is live.
+        let pinned = unsafe { ffi::rramfs_iov_iter_extract_will_pin(iter) };
+        let mut arr = pages.as_mut_ptr();
+        let mut offset0 = 0usize;
+        // SAFETY: `arr` has room for `BATCH_PAGES` pointers, which the
+        // extraction fills in (it uses the array it is given).
+        let got = unsafe {
+            bindings::iov_iter_extract_pages(
+                iter,
+                &mut arr,
+                max,
+                BATCH_PAGES as u32,
+                0,
+                &mut offset0,
+            )
+        };
+        if got < 0 {
+            return Err(Error::from_errno(got as i32));
+        }
+        let bytes = got as usize;
+        let n = (offset0 + bytes).div_ceil(bindings::PAGE_SIZE);
+        // SAFETY: The extraction initialised `n` entries of the array.
+        unsafe { pages.inc_len(n) };
+        if pinned {
+            stats::add(&st.dio_pages_pinned, n as u64);
+        } else {
+            stats::add(&st.dio_pages_unpinned_source, n as u64);
+        }
+        // INVARIANT: As returned by the extraction.
+        Ok(Batch {
+            pages,
+            n,
+            offset0,
+            bytes,
+            pinned,
+            released: false,
+        })
+    }
+
+    /// The page holding byte `off` of the batch, and the offset in it.
+    fn page_at(&self, off: usize) -> (*mut bindings::page, usize) {
+        let abs = self.offset0 + off;
+        (
+            self.pages[abs / bindings::PAGE_SIZE],
+            abs % bindings::PAGE_SIZE,
+        )
+    }
+
+    /// Releases the pages: unpins them if pinned (marking them dirty if the
+    /// kernel wrote into them), and does nothing for unpinned sources.
+    /// Returns the page array for reuse.
+    fn release(mut self, dirty: bool, st: &stats::Stats) -> KVec<*mut bindings::page> {
+        if self.pinned && self.n > 0 {
+            // SAFETY: By the type invariants we own one pin on each page.
+            unsafe {
+                bindings::unpin_user_pages_dirty_lock(
+                    self.pages.as_mut_ptr(),
+                    self.n as c_ulong,
+                    dirty,
+                )
+            };
+            stats::add(&st.dio_pages_unpinned, self.n as u64);
+        }
+        self.released = true;
+        core::mem::take(&mut self.pages)
+    }
+}
+
+impl Drop for Batch {
+    fn drop(&mut self) {
+        if !self.released && self.pinned && self.n > 0 {
+            // SAFETY: By the type invariants we own one pin on each page.
+            unsafe {
+                bindings::unpin_user_pages_dirty_lock(
+                    self.pages.as_mut_ptr(),
+                    self.n as c_ulong,
+                    false,
+                )
+            };
+        }
+    }
+}
+
+/// Checks `dio_align=` on file offset, length and memory addresses.
+///
+/// # Safety
+///
+/// `iter` is live.
+unsafe fn check_alignment(fsi: &SbInfo, pos: i64, iter: *mut bindings::iov_iter) -> Result {
+    let mask = u64::from(fsi.dio_align()) - 1;
+    // SAFETY: `iter` is live.
+    let (count, mem) = unsafe {
+        (
+            ffi::rramfs_iov_iter_count(iter),
+            bindings::iov_iter_alignment(iter),
+        )
+    };
+    if (pos as u64 | count as u64 | mem as u64) & mask != 0 {
+        return Err(EINVAL);
+    }
+    Ok(())
+}
+
+/// Direct read of `iocb->ki_pos` into `to`.
+///
+/// # Safety
+///
+/// `iocb` and `to` are the live arguments of a `read_iter` call with
+/// IOCB_DIRECT on an rramfs regular file.
+pub(crate) unsafe fn read(iocb: *mut bindings::kiocb, to: *mut bindings::iov_iter) -> isize {
+    // SAFETY: See the function's safety requirements.
+    let (file, mut pos) = unsafe { ((*iocb).ki_filp, (*iocb).ki_pos) };
+    // SAFETY: An open file's mapping, inode and superblock are live.
+    let (mapping, inode) = unsafe { ((*file).f_mapping, (*(*file).f_mapping).host) };
+    // SAFETY: As above.
+    let fsi = unsafe { SbInfo::of((*inode).i_sb) };
+    let st = &fsi.stats;
+    stats::inc(&st.dio_calls);
+    // SAFETY: `to` is live.
+    if let Err(e) = unsafe { check_alignment(fsi, pos, to) } {
+        return e.to_errno() as isize;
+    }
+    let mut pages = match KVec::with_capacity(BATCH_PAGES, GFP_KERNEL) {
+        Ok(p) => p,
+        Err(e) => return Error::from(e).to_errno() as isize,
+    };
+    let mut done = 0usize;
+    let mut err = Ok(());
+    loop {
+        // SAFETY: `inode` is live.
+        let size = unsafe { ffi::rramfs_i_size_read(inode) };
+        // SAFETY: `to` is live.
+        let left = unsafe { ffi::rramfs_iov_iter_count(to) };
+        if left == 0 || pos >= size {
+            break;
+        }
+        let want = left
+            .min((size - pos) as usize)
+            .min(BATCH_PAGES * bindings::PAGE_SIZE);
+        // 1. Pin, holding no lock.
+        // SAFETY: `to` is live and `pages` has room for a batch.
+        let batch = match unsafe { Batch::extract(to, want, pages, st) } {
+            Ok(b) => b,
+            Err(e) => {
+                err = Err(e);
+                break;
+            }
+        };
+        // 2. Copy from the cache; holes read as zeros.  A read takes no
+        // filesystem lock: a referenced folio cannot be freed under us.
+        let mut off = 0;
+        while off < batch.bytes {
+            let (page, poff) = batch.page_at(off);
+            let fpos = pos + off as i64;
+            let index = (fpos as u64) >> bindings::PAGE_SHIFT;
+            let in_page = bindings::PAGE_SIZE - (fpos as usize & (bindings::PAGE_SIZE - 1));
+            let len = (batch.bytes - off)
+                .min(bindings::PAGE_SIZE - poff)
+                .min(in_page);
+            // SAFETY: `mapping` is live; the result is null or referenced.
+            let folio = unsafe { ffi::rramfs_filemap_get_folio(mapping, index) };
+            // SAFETY: `page` is one of the batch's pages, `[poff, poff+len)`
+            // is inside it; `folio` is referenced and covers `fpos`.
+            unsafe {
+                if !folio.is_null() && ffi::rramfs_folio_test_uptodate(folio) {
+                    let foff = (fpos - ffi::rramfs_folio_pos(folio)) as usize;
+                    ffi::rramfs_copy_folio_to_page(folio, foff, page, poff, len);
+                } else {
+                    ffi::rramfs_zero_page(page, poff, len);
+                }
+                if !folio.is_null() {
+                    ffi::rramfs_folio_put(folio);
+                }
+            }
+            off += len;
+        }
+        pos += batch.bytes as i64;
+        done += batch.bytes;
+        // 3. Unpin, dirtying: we wrote into the caller's pages.
+        pages = batch.release(true, st);
+        // SAFETY: No lock is held.
+        unsafe { ffi::rramfs_cond_resched() };
+        // SAFETY: Reads the current task's pending signals.
+        if unsafe { ffi::rramfs_fatal_signal_pending() } {
+            break;
+        }
+    }
+    // SAFETY: `iocb` and `file` are live.
+    unsafe {
+        (*iocb).ki_pos = pos;
+        ffi::rramfs_file_accessed(file);
+    }
+    match (done, err) {
+        (0, Err(e)) => e.to_errno() as isize,
+        _ => done as isize,
+    }
+}
+
+/// Direct write of `from` at `iocb->ki_pos`.
+///
+/// # Safety
+///
+/// `iocb` and `from` are the live arguments of a `write_iter` call with
+/// IOCB_DIRECT on an rramfs regular file; no lock is held.
+pub(crate) unsafe fn write(iocb: *mut bindings::kiocb, from: *mut bindings::iov_iter) -> isize {
+    // SAFETY: See the function's safety requirements.
+    let file = unsafe { (*iocb).ki_filp };
+    // SAFETY: An open file's mapping, inode and superblock are live.
+    let (mapping, inode) = unsafe { ((*file).f_mapping, (*(*file).f_mapping).host) };
+    // SAFETY: As above.
+    let fsi = unsafe { SbInfo::of((*inode).i_sb) };
+    let st = &fsi.stats;
+    stats::inc(&st.dio_calls);
+    // With O_APPEND the position is only known under the lock; it must be
+    // aligned too, which the first batch checks.
+    // SAFETY: `iocb` and `from` are live.
+    if let Err(e) = unsafe { check_alignment(fsi, (*iocb).ki_pos, from) } {
+        return e.to_errno() as isize;
+    }
+    let mut pages = match KVec::with_capacity(BATCH_PAGES, GFP_KERNEL) {
+        Ok(p) => p,
+        Err(e) => return Error::from(e).to_errno() as isize,
+    };
+    // SAFETY: `from` is live.
+    let mut allowed = unsafe { ffi::rramfs_iov_iter_count(from) };
+    let mut pos = 0i64;
+    let mut done = 0usize;
+    let mut first = true;
+    let mut err = Ok(());
+    while done < allowed {
+        let want = (allowed - done).min(BATCH_PAGES * bindings::PAGE_SIZE);
+        // 1. Pin the source, holding no lock.
+        // SAFETY: `from` is live and `pages` has room for a batch.
+        let batch = match unsafe { Batch::extract(from, want, pages, st) } {
+            Ok(b) => b,
+            Err(e) => {
+                err = Err(e);
+                break;
+            }
+        };
+        // 2. Lock, check (first batch), copy into the cache.
+        // SAFETY: `inode` is live.
+        unsafe { bindings::down_write(&raw mut (*inode).i_rwsem) };
+        let mut usable = batch.bytes;
+        if first {
+            first = false;
+            // SAFETY: `iocb` is live and the inode locked.
+            match unsafe { checks_locked(iocb, fsi, allowed) } {
+                Ok(n) => allowed = n,
+                Err(e) => {
+                    // SAFETY: Locked above.
+                    unsafe { bindings::up_write(&raw mut (*inode).i_rwsem) };
+                    drop(batch.release(false, st));
+                    return e.to_errno() as isize;
+                }
+            }
+            // SAFETY: `iocb` is live.
+            pos = unsafe { (*iocb).ki_pos };
+            usable = usable.min(allowed);
+        }
+        // SAFETY: `mapping` is live, its inode locked; the batch's pages
+        // hold `usable` bytes of source.
+        let copied = unsafe { copy_to_cache(mapping, inode, pos, &batch, usable) };
+        // SAFETY: Locked above.
+        unsafe { bindings::up_write(&raw mut (*inode).i_rwsem) };
+        // 3. Unpin the source (it was only read).
+        pages = batch.release(false, st);
+        let copied = match copied {
+            Ok(n) => n,
+            Err(e) => {
+                err = Err(e);
+                0
+            }
+        };
+        pos += copied as i64;
+        done += copied;
+        if copied < usable || err.is_err() {
+            break;
+        }
+        // SAFETY: No lock is held.
+        unsafe { ffi::rramfs_cond_resched() };
+        // SAFETY: Reads the current task's pending signals.
+        if unsafe { ffi::rramfs_fatal_signal_pending() } {
+            break;
+        }
+    }
+    if done > 0 {
+        // SAFETY: `iocb` is live.
+        unsafe { (*iocb).ki_pos = pos };
+    }
+    match (done, err) {
+        (0, Err(e)) => e.to_errno() as isize,
+        _ => {
+            // SAFETY: `iocb` is live; O_SYNC ends in our fsync.
+            unsafe { ffi::rramfs_generic_write_sync(iocb, done as isize) }
+        }
+    }
+}
+
+/// The write checks, done once under the inode lock: O_APPEND positioning,
+/// RLIMIT_FSIZE and s_maxbytes (which may shorten the write), alignment of
+/// the final position, suid/sgid removal and times.  Returns the byte
+/// count allowed.
+///
+/// # Safety
+///
+/// `iocb` is live; its inode's `i_rwsem` is held for writing.
+unsafe fn checks_locked(iocb: *mut bindings::kiocb, fsi: &SbInfo, count: usize) -> Result<usize> {
+    let mut count = count as i64;
+    // SAFETY: See the function's safety requirements.
+    kernel::error::to_result(unsafe { bindings::generic_write_checks_count(iocb, &mut count) })?;
+    // SAFETY: `iocb` is live.
+    let (pos, file) = unsafe { ((*iocb).ki_pos, (*iocb).ki_filp) };
+    if pos as u64 & (u64::from(fsi.dio_align()) - 1) != 0 {
+        return Err(EINVAL);
+    }
+    // SAFETY: `file` is open and its inode locked.
+    kernel::error::to_result(unsafe { bindings::file_remove_privs(file) })?;
+    // SAFETY: As above.
+    kernel::error::to_result(unsafe { bindings::file_update_time(file) })?;
+    Ok(count as usize)
+}
+
+/// Copies the first `len` bytes of `batch` into the page cache at `pos`.
+/// Returns the bytes copied, short on ENOSPC (the error only if none).
+///
+/// The copy goes one destination page at a time, each under its folio's
+/// lock.  When the source is a mapping of this same file lying before the
+/// destination, the pages are copied last to first, so that an overlapping
+/// source is read before it is overwritten (memmove semantics within a
+/// batch); a failure then is reported as an error, as no prefix was
+/// written.
+///
+/// # Safety
+///
+/// `mapping` is live; its inode's `i_rwsem` is held for writing.
+unsafe fn copy_to_cache(
+    mapping: *mut bindings::address_space,
+    inode: *mut bindings::inode,
+    pos: i64,
+    batch: &Batch,
+    len: usize,
+) -> Result<usize> {
+    if len == 0 {
+        return Ok(0);
+    }
+    let shift = bindings::PAGE_SHIFT;
+    let first = (pos as u64) >> shift;
+    let last = ((pos as u64) + len as u64 - 1) >> shift;
+    let (page, _) = batch.page_at(0);
+    // SAFETY: `page` is held by the batch; the result is only a hint.
+    let src_index = unsafe { ffi::rramfs_page_index_in(page, mapping) };
+    let reverse =
+        src_index >= 0 && (src_index as u64) < first && (src_index as u64) + batch.n as u64 > first;
+    let mut copied = 0usize;
+    for i in 0..=(last - first) {
+        let index = if reverse { last - i } else { first + i };
+        let page_start = (index << shift) as i64;
+        let start = (pos.max(page_start) - pos) as usize;
+        let end = ((pos + len as i64).min(page_start + bindings::PAGE_SIZE as i64) - pos) as usize;
+        // SAFETY: `mapping` is live; we hold no folio lock.
+        let folio = match unsafe { LockedFolio::get_or_create(mapping, index, end - start) } {
+            Ok(f) => f,
+            Err(e) if reverse || copied == 0 => return Err(e),
+            Err(_) => break,
+        };
+        let foff = (pos + start as i64 - folio.pos()) as usize;
+        let n = end - start;
+        folio.prepare_write(foff, n);
+        // The source pieces of this destination page: at most two when the
+        // source is not page-aligned; in the same order as the pages.
+        let (_, poff) = batch.page_at(start);
+        let split = (bindings::PAGE_SIZE - poff).min(n);
+        let pieces = [(0, split), (split, n - split)];
+        for k in 0..2 {
+            let (at, plen) = pieces[if reverse { 1 - k } else { k }];
+            if plen == 0 {
+                continue;
+            }
+            let (page, poff) = batch.page_at(start + at);
+            // SAFETY: The folio is locked and `[foff + at, +plen)` lies in
+            // one of its pages; the source page is held by the batch.  The
+            // source may be this very folio: the copy is a memmove.
+            unsafe { ffi::rramfs_copy_page_to_folio(folio.as_raw(), foff + at, page, poff, plen) };
+        }
+        // SAFETY: The inode lock is held.
+        unsafe { folio.finish_write(inode, foff, n, n) };
+        copied += n;
+    }
+    Ok(copied)
+}

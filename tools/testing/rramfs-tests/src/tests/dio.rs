@@ -1,0 +1,722 @@
+//! O_DIRECT: data, semantics, alignment, sources that are mmaps of rramfs
+//! files (same file, the ABBA pair), and sources that must not be pinned
+//! (splice, sendfile, io_uring fixed buffers, the loop driver).
+
+use crate::harness::TestResult;
+use crate::util::*;
+use crate::{ensure, ensure_eq};
+use std::os::unix::fs::MetadataExt;
+
+crate::tests![
+    open_and_statx_dioalign,
+    roundtrip_and_holes,
+    short_read_at_eof,
+    semantics_append_suid_times,
+    misaligned_is_einval,
+    dio_align_1_accepts_any,
+    bad_buffers_efault,
+    huge_length_is_bounded,
+    write_from_same_file_mapping,
+    read_into_same_file_mapping,
+    abba_mmap_pair_no_deadlock => 600,
+    splice_and_sendfile_not_pinned,
+    io_uring_fixed_buffers_not_pinned,
+    loop_device_direct_io_ext4 => 900,
+    mixed_dio_buffered_mmap => 600,
+];
+
+/// A page-aligned anonymous buffer.
+fn abuf(len: usize) -> Result<Map, String> {
+    Map::new(
+        len,
+        libc::PROT_READ | libc::PROT_WRITE,
+        libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+        -1,
+        0,
+    )
+}
+
+fn dopen(m: &Mount, name: &str, extra: i32) -> Result<i32, String> {
+    open(
+        &m.path(name),
+        libc::O_RDWR | libc::O_CREAT | libc::O_DIRECT | extra,
+        0o644,
+    )
+    .map_err(|e| format!("open O_DIRECT: errno {e}"))
+}
+
+fn fill(map: &Map, seed: u64) -> Vec<u8> {
+    let d = pattern(seed, 0, map.len);
+    // SAFETY: Writable mapping of `len` bytes.
+    unsafe { std::ptr::copy_nonoverlapping(d.as_ptr(), map.ptr, map.len) };
+    d
+}
+
+fn dread(fd: i32, map: &Map, len: usize, off: i64) -> Result<usize, i32> {
+    // SAFETY: `map` is writable and at least `len` long (callers ensure).
+    check(unsafe { libc::pread(fd, map.ptr.cast(), len, off) }).map(|n| n as usize)
+}
+
+fn open_and_statx_dioalign() -> TestResult {
+    let m = Mount::new("")?;
+    let fd = dopen(&m, "f", 0)?;
+    let c = std::ffi::CString::new(m.path("f").to_str().unwrap()).unwrap();
+    // SAFETY: Zeroed statx is a valid out-parameter.
+    let mut stx: libc::statx = unsafe { std::mem::zeroed() };
+    // SAFETY: Valid path and out-pointer.
+    let r = unsafe {
+        libc::statx(
+            libc::AT_FDCWD,
+            c.as_ptr(),
+            0,
+            libc::STATX_DIOALIGN,
+            &mut stx,
+        )
+    };
+    ensure_eq!(r, 0);
+    ensure!(
+        stx.stx_mask & libc::STATX_DIOALIGN != 0,
+        "STATX_DIOALIGN not reported"
+    );
+    ensure_eq!(stx.stx_dio_mem_align, 512);
+    ensure_eq!(stx.stx_dio_offset_align, 512);
+    close(fd);
+    let m1 = Mount::new("dio_align=1")?;
+    let fd = dopen(&m1, "f", 0)?;
+    let c = std::ffi::CString::new(m1.path("f").to_str().unwrap()).unwrap();
+    // SAFETY: As above.
+    unsafe {
+        libc::statx(
+            libc::AT_FDCWD,
+            c.as_ptr(),
+            0,
+            libc::STATX_DIOALIGN,
+            &mut stx,
+        )
+    };
+    ensure_eq!(stx.stx_dio_offset_align, 1);
+    close(fd);
+    Ok(())
+}
+
+fn roundtrip_and_holes() -> TestResult {
+    let m = Mount::new("")?;
+    let fd = dopen(&m, "f", 0)?;
+    let src = abuf(1 << 20)?;
+    let data = fill(&src, 21);
+    let before = m.stats()?;
+    ensure_eq!(pwrite(fd, src.ptr, 1 << 20, 2 << 20), Ok(1 << 20));
+    let after = m.stats()?;
+    ensure_eq!(after.delta(&before, "dio_calls"), 1);
+    ensure_eq!(
+        after.delta(&before, "write_calls"),
+        0,
+        "O_DIRECT took the buffered path"
+    );
+    ensure_eq!(after.delta(&before, "dio_pages_pinned"), 256);
+    ensure_eq!(after.delta(&before, "dio_pages_unpinned"), 256);
+    let dst = abuf(3 << 20)?;
+    ensure_eq!(dread(fd, &dst, 3 << 20, 0), Ok(3 << 20));
+    ensure!(
+        dst.slice()[..2 << 20].iter().all(|&b| b == 0),
+        "hole not zero"
+    );
+    ensure!(dst.slice()[2 << 20..] == data[..], "data mismatch");
+    // Buffered readers see DIO writes (the cache is the storage).
+    let b = open(&m.path("f"), libc::O_RDONLY, 0).map_err(|e| e.to_string())?;
+    ensure!(
+        read_at(b, 2 << 20, 1 << 20)? == data,
+        "buffered read differs"
+    );
+    ensure_eq!(std::fs::metadata(m.path("f")).unwrap().len(), 3 << 20);
+    close(b);
+    close(fd);
+    Ok(())
+}
+
+fn short_read_at_eof() -> TestResult {
+    let m = Mount::new("")?;
+    let fd = dopen(&m, "f", 0)?;
+    let src = abuf(PAGE)?;
+    fill(&src, 22);
+    ensure_eq!(pwrite(fd, src.ptr, 1024, 0), Ok(1024));
+    let dst = abuf(4 * PAGE)?;
+    ensure_eq!(dread(fd, &dst, 4 * PAGE, 0), Ok(1024), "short read at EOF");
+    ensure_eq!(dread(fd, &dst, 512, 1024), Ok(0), "read at EOF");
+    ensure_eq!(dread(fd, &dst, 512, 1 << 30), Ok(0), "read past EOF");
+    close(fd);
+    Ok(())
+}
+
+fn semantics_append_suid_times() -> TestResult {
+    let m = Mount::new("")?;
+    let fd = dopen(&m, "f", libc::O_APPEND)?;
+    let src = abuf(PAGE)?;
+    fill(&src, 23);
+    ensure_eq!(pwrite(fd, src.ptr, 512, 0), Ok(512));
+    ensure_eq!(pwrite(fd, src.ptr, 512, 0), Ok(512));
+    ensure_eq!(
+        std::fs::metadata(m.path("f")).unwrap().len(),
+        1024,
+        "O_APPEND DIO did not append"
+    );
+    close(fd);
+    // suid is cleared by an unprivileged owner's DIO write.
+    let p = m.path("g");
+    std::fs::write(&p, vec![0u8; 4096]).map_err(|e| e.to_string())?;
+    std::os::unix::fs::chown(&p, Some(1000), Some(1000)).map_err(|e| e.to_string())?;
+    std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o6775))
+        .map_err(|e| e.to_string())?;
+    let ptr = src.ptr as usize;
+    as_user(1000, 1000, move || {
+        let fd = open(&p, libc::O_WRONLY | libc::O_DIRECT, 0).map_err(|e| format!("{e}"))?;
+        let r = pwrite(fd, ptr as *const u8, 512, 0);
+        close(fd);
+        ensure_eq!(r, Ok(512));
+        Ok(())
+    })?;
+    ensure_eq!(
+        std::fs::metadata(m.path("g")).unwrap().mode() & 0o7777,
+        0o775
+    );
+    // RLIMIT_FSIZE applies.
+    let fd = dopen(&m, "h", 0)?;
+    // SAFETY: Fork a child that sets its own limit.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        // SAFETY: Child-only syscalls.
+        unsafe {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let lim = libc::rlimit {
+                rlim_cur: 1024,
+                rlim_max: 1024,
+            };
+            libc::setrlimit(libc::RLIMIT_FSIZE, &lim);
+        }
+        let a = pwrite(fd, src.ptr, 2048, 0);
+        let b = pwrite(fd, src.ptr, 512, 1024);
+        // SAFETY: Leave the child.
+        unsafe {
+            libc::_exit(if a == Ok(1024) && b == Err(libc::EFBIG) {
+                0
+            } else {
+                1
+            })
+        };
+    }
+    let mut st = 0;
+    // SAFETY: Our child.
+    unsafe { libc::waitpid(pid, &mut st, 0) };
+    ensure_eq!(st, 0, "RLIMIT_FSIZE not applied to DIO");
+    close(fd);
+    Ok(())
+}
+
+fn misaligned_is_einval() -> TestResult {
+    let m = Mount::new("")?;
+    let fd = dopen(&m, "f", 0)?;
+    let src = abuf(2 * PAGE)?;
+    fill(&src, 24);
+    let before = m.stats()?;
+    ensure_eq!(pwrite(fd, src.ptr, 100, 0), Err(libc::EINVAL), "length");
+    ensure_eq!(pwrite(fd, src.ptr, 512, 100), Err(libc::EINVAL), "offset");
+    // SAFETY: Inside the buffer.
+    ensure_eq!(
+        pwrite(fd, unsafe { src.ptr.add(8) }, 512, 0),
+        Err(libc::EINVAL),
+        "memory"
+    );
+    ensure_eq!(dread(fd, &src, 100, 0), Err(libc::EINVAL), "read length");
+    ensure_eq!(std::fs::metadata(m.path("f")).unwrap().len(), 0);
+    ensure_eq!(
+        m.stats()?.delta(&before, "dio_pages_pinned"),
+        0,
+        "pinned before refusing"
+    );
+    close(fd);
+    Ok(())
+}
+
+fn dio_align_1_accepts_any() -> TestResult {
+    let m = Mount::new("dio_align=1")?;
+    let fd = dopen(&m, "f", 0)?;
+    let src = abuf(2 * PAGE)?;
+    let data = fill(&src, 25);
+    // SAFETY: Inside the buffer.
+    ensure_eq!(pwrite(fd, unsafe { src.ptr.add(3) }, 4999, 7), Ok(4999));
+    let got = read_at(fd, 7, 4999)?;
+    ensure!(got == data[3..5002], "unaligned DIO data wrong");
+    close(fd);
+    Ok(())
+}
+
+fn bad_buffers_efault() -> TestResult {
+    let m = Mount::new("")?;
+    let fd = dopen(&m, "f", 0)?;
+    let map = abuf(PAGE)?;
+    let p = map.ptr;
+    drop(map);
+    ensure_eq!(pwrite(fd, p, 512, 0), Err(libc::EFAULT));
+    let none = Map::new(
+        PAGE,
+        libc::PROT_NONE,
+        libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+        -1,
+        0,
+    )?;
+    ensure_eq!(pwrite(fd, none.ptr, 512, 0), Err(libc::EFAULT));
+    // A read into a read-only mapping cannot be pinned for writing.
+    let ro = Map::new(
+        PAGE,
+        libc::PROT_READ,
+        libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+        -1,
+        0,
+    )?;
+    let src = abuf(PAGE)?;
+    fill(&src, 26);
+    ensure_eq!(pwrite(fd, src.ptr, PAGE, 0), Ok(PAGE));
+    // SAFETY: The kernel must refuse to write into the read-only mapping.
+    let r = check(unsafe { libc::pread(fd, ro.ptr.cast(), 512, 0) });
+    ensure_eq!(r, Err(libc::EFAULT));
+    ensure_eq!(std::fs::metadata(m.path("f")).unwrap().len(), PAGE as u64);
+    close(fd);
+    Ok(())
+}
+
+fn huge_length_is_bounded() -> TestResult {
+    let m = Mount::new("")?;
+    let fd = dopen(&m, "f", 0)?;
+    // A 1 TiB request from a 1 MiB buffer followed by a hole: the write
+    // stops at the hole, in bounded work, with what came before it.
+    let buf = abuf(2 << 20)?;
+    fill(&buf, 27);
+    // SAFETY: Unmapping the second half of our own mapping.
+    ensure_eq!(
+        unsafe { libc::munmap(buf.ptr.add(1 << 20).cast(), 1 << 20) },
+        0
+    );
+    ensure_eq!(pwrite(fd, buf.ptr, 1 << 40, 0), Ok(1 << 20));
+    // And a huge read of a small file returns what is there.
+    let small = dopen(&m, "small", 0)?;
+    ensure_eq!(pwrite(small, buf.ptr, 512, 0), Ok(512));
+    ensure_eq!(dread(small, &buf, 1 << 20, 0), Ok(512));
+    let before = m.stats()?;
+    // SAFETY: The kernel stops at EOF before touching memory past the buffer.
+    let r = check(unsafe { libc::pread(small, buf.ptr.cast(), 1 << 40, 0) });
+    ensure_eq!(r, Ok(512));
+    ensure!(
+        m.stats()?.delta(&before, "dio_pages_pinned") <= 1,
+        "pinned past EOF"
+    );
+    close(small);
+    close(fd);
+    Ok(())
+}
+
+fn write_from_same_file_mapping() -> TestResult {
+    let m = Mount::new("")?;
+    let fd = dopen(&m, "f", 0)?;
+    let src = abuf(16 * PAGE)?;
+    let orig = fill(&src, 28);
+    ensure_eq!(pwrite(fd, src.ptr, 16 * PAGE, 0), Ok(16 * PAGE));
+    let map = Map::new(
+        16 * PAGE,
+        libc::PROT_READ | libc::PROT_WRITE,
+        libc::MAP_SHARED,
+        fd,
+        0,
+    )?;
+    let bfd = open(&m.path("f"), libc::O_RDONLY, 0).map_err(|e| e.to_string())?;
+    let mut expect = orig.clone();
+    for round in 0..3 {
+        // SAFETY: Advising our mapping: the pin must fault the pages in.
+        unsafe { libc::madvise(map.ptr.cast(), map.len, libc::MADV_DONTNEED) };
+        // The exact destination range: pages written onto themselves.
+        ensure_eq!(
+            pwrite(fd, map.ptr, 4 * PAGE, 0),
+            Ok(4 * PAGE),
+            "round {round}"
+        );
+        // Overlapping ranges: pages 2..6 onto 4..8.
+        // SAFETY: Inside the mapping.
+        ensure_eq!(
+            pwrite(
+                fd,
+                unsafe { map.ptr.add(2 * PAGE) },
+                4 * PAGE,
+                (4 * PAGE) as i64
+            ),
+            Ok(4 * PAGE)
+        );
+        expect.copy_within(2 * PAGE..6 * PAGE, 4 * PAGE);
+        // A range onto a later part of the file, growing it.
+        ensure_eq!(
+            pwrite(fd, map.ptr, 8 * PAGE, (16 * PAGE) as i64),
+            Ok(8 * PAGE)
+        );
+        if round == 0 {
+            expect.extend_from_slice(&expect[..8 * PAGE].to_vec());
+        } else {
+            let head = expect[..8 * PAGE].to_vec();
+            expect[16 * PAGE..24 * PAGE].copy_from_slice(&head);
+        }
+        let got = read_at(bfd, 0, 24 * PAGE)?;
+        ensure!(got == expect, "data wrong after round {round}");
+    }
+    close(bfd);
+    close(fd);
+    Ok(())
+}
+
+fn read_into_same_file_mapping() -> TestResult {
+    let m = Mount::new("")?;
+    let fd = dopen(&m, "f", 0)?;
+    let src = abuf(8 * PAGE)?;
+    let orig = fill(&src, 29);
+    ensure_eq!(pwrite(fd, src.ptr, 8 * PAGE, 0), Ok(8 * PAGE));
+    let map = Map::new(
+        8 * PAGE,
+        libc::PROT_READ | libc::PROT_WRITE,
+        libc::MAP_SHARED,
+        fd,
+        0,
+    )?;
+    let bfd = open(&m.path("f"), libc::O_RDONLY, 0).map_err(|e| e.to_string())?;
+    // SAFETY: Advising our mapping.
+    unsafe { libc::madvise(map.ptr.cast(), map.len, libc::MADV_DONTNEED) };
+    // Pages 0..4 of the file read into pages 4..8 of its own mapping.
+    // SAFETY: Inside the writable mapping.
+    let r = check(unsafe { libc::pread(fd, map.ptr.add(4 * PAGE).cast(), 4 * PAGE, 0) });
+    ensure_eq!(r, Ok(4 * PAGE as isize));
+    let mut expect = orig.clone();
+    expect.copy_within(0..4 * PAGE, 4 * PAGE);
+    ensure!(
+        read_at(bfd, 0, 8 * PAGE)? == expect,
+        "read into own mapping wrong"
+    );
+    // Into a read-only mapping of the file: EFAULT, file untouched.
+    let ro = Map::new(8 * PAGE, libc::PROT_READ, libc::MAP_SHARED, fd, 0)?;
+    // SAFETY: The kernel must refuse.
+    let r = check(unsafe { libc::pread(fd, ro.ptr.cast(), 4 * PAGE, 0) });
+    ensure_eq!(r, Err(libc::EFAULT));
+    ensure!(
+        read_at(bfd, 0, 8 * PAGE)? == expect,
+        "failed read changed the file"
+    );
+    close(bfd);
+    close(fd);
+    Ok(())
+}
+
+fn abba_mmap_pair_no_deadlock() -> TestResult {
+    let m = Mount::new("")?;
+    const LEN: usize = 32 * PAGE;
+    let src = abuf(LEN)?;
+    fill(&src, 30);
+    for n in ["a", "b"] {
+        let fd = dopen(&m, n, 0)?;
+        ensure_eq!(pwrite(fd, src.ptr, LEN, 0), Ok(LEN));
+        close(fd);
+    }
+    // Two processes: one DIO-writes a from an mmap of b, the other b from
+    // an mmap of a; page tables are zapped so every pin faults.
+    let mut kids = Vec::new();
+    for (dst, from) in [("a", "b"), ("b", "a")] {
+        let (d, f) = (m.path(dst), m.path(from));
+        // SAFETY: Fork; the child loops and exits.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            let run = || -> Result<(), String> {
+                let dfd = open(&d, libc::O_RDWR | libc::O_DIRECT, 0).map_err(|e| e.to_string())?;
+                let sfd = open(&f, libc::O_RDWR, 0).map_err(|e| e.to_string())?;
+                let map = Map::new(
+                    LEN,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_SHARED,
+                    sfd,
+                    0,
+                )?;
+                for i in 0..150 {
+                    // SAFETY: Advising our mapping.
+                    unsafe { libc::madvise(map.ptr.cast(), LEN, libc::MADV_DONTNEED) };
+                    let n = pwrite(dfd, map.ptr, LEN, ((i % 4) * PAGE) as i64)
+                        .map_err(|e| format!("errno {e}"))?;
+                    if n != LEN {
+                        return Err(format!("short write {n}"));
+                    }
+                }
+                Ok(())
+            };
+            // SAFETY: Leave the child.
+            unsafe { libc::_exit(if run().is_ok() { 0 } else { 1 }) };
+        }
+        kids.push(pid);
+    }
+    for pid in kids {
+        let mut st = 0;
+        // SAFETY: Our children.  The harness's timeout catches a deadlock.
+        unsafe { libc::waitpid(pid, &mut st, 0) };
+        ensure_eq!(st, 0, "a writer failed");
+    }
+    Ok(())
+}
+
+fn splice_and_sendfile_not_pinned() -> TestResult {
+    let m = Mount::new("")?;
+    let data = pattern(31, 0, 256 << 10);
+    std::fs::write(m.path("src"), &data).map_err(|e| e.to_string())?;
+    let src = open(&m.path("src"), libc::O_RDONLY, 0).map_err(|e| e.to_string())?;
+    let before = m.stats()?;
+    // sendfile into an O_DIRECT file: the VFS hands it pipe pages (bvec).
+    let dst = dopen(&m, "sent", 0)?;
+    let mut off = 0i64;
+    let mut total = 0;
+    while total < data.len() {
+        // SAFETY: Valid fds.
+        let n = unsafe { libc::sendfile(dst, src, &mut off, data.len() - total) };
+        ensure!(n > 0, "sendfile to O_DIRECT: errno {}", last_errno());
+        total += n as usize;
+    }
+    // splice from a pipe into an O_DIRECT file.
+    let dst2 = dopen(&m, "spliced", 0)?;
+    let mut p = [0i32; 2];
+    // SAFETY: Valid array.
+    ensure_eq!(unsafe { libc::pipe(p.as_mut_ptr()) }, 0);
+    let (mut in_off, mut out_off) = (0i64, 0i64);
+    while (out_off as usize) < data.len() {
+        // SAFETY: Valid fds and offsets.
+        let n = unsafe { libc::splice(src, &mut in_off, p[1], std::ptr::null_mut(), 65536, 0) };
+        ensure!(n > 0, "splice in: errno {}", last_errno());
+        let mut left = n;
+        while left > 0 {
+            // SAFETY: As above.
+            let w = unsafe {
+                libc::splice(
+                    p[0],
+                    std::ptr::null_mut(),
+                    dst2,
+                    &mut out_off,
+                    left as usize,
+                    0,
+                )
+            };
+            ensure!(w > 0, "splice to O_DIRECT: errno {}", last_errno());
+            left -= w;
+        }
+    }
+    let after = m.stats()?;
+    ensure!(
+        after.delta(&before, "dio_calls") > 0,
+        "splice/sendfile did not use the DIO path"
+    );
+    ensure!(
+        after.delta(&before, "dio_pages_unpinned_source") >= 128,
+        "bvec pages not counted"
+    );
+    ensure_eq!(
+        after.delta(&before, "dio_pages_pinned"),
+        0,
+        "bvec pages were pinned"
+    );
+    ensure_eq!(std::fs::read(m.path("sent")).unwrap(), data);
+    ensure_eq!(std::fs::read(m.path("spliced")).unwrap(), data);
+    close(p[0]);
+    close(p[1]);
+    close(src);
+    close(dst);
+    close(dst2);
+    Ok(())
+}
+
+fn io_uring_fixed_buffers_not_pinned() -> TestResult {
+    use io_uring::{opcode, types, IoUring};
+    let m = Mount::new("")?;
+    let fd = dopen(&m, "f", 0)?;
+    let buf = abuf(256 << 10)?;
+    let data = fill(&buf, 32);
+    let out = abuf(256 << 10)?;
+    let before = m.stats()?;
+    {
+        let mut ring = IoUring::new(8).map_err(|e| format!("io_uring: {e}"))?;
+        let iov = [
+            libc::iovec {
+                iov_base: buf.ptr.cast(),
+                iov_len: buf.len,
+            },
+            libc::iovec {
+                iov_base: out.ptr.cast(),
+                iov_len: out.len,
+            },
+        ];
+        // SAFETY: The buffers outlive the ring's registration.
+        unsafe { ring.submitter().register_buffers(&iov) }.map_err(|e| format!("register: {e}"))?;
+        let w = opcode::WriteFixed::new(types::Fd(fd), buf.ptr, buf.len as u32, 0)
+            .offset(0)
+            .build()
+            .user_data(1);
+        let r = opcode::ReadFixed::new(types::Fd(fd), out.ptr, out.len as u32, 1)
+            .offset(0)
+            .build()
+            .user_data(2);
+        for e in [w, r] {
+            // SAFETY: The buffers stay valid until the completion is reaped.
+            unsafe { ring.submission().push(&e) }.map_err(|_| "queue full")?;
+            ring.submit_and_wait(1)
+                .map_err(|e| format!("submit: {e}"))?;
+            let cqe = ring.completion().next().ok_or("no completion")?;
+            ensure_eq!(
+                cqe.result(),
+                buf.len as i32,
+                "io_uring op {}",
+                cqe.user_data()
+            );
+        }
+        // The ring (and its buffer registration pins) closes here.
+    }
+    let after = m.stats()?;
+    ensure!(out.slice() == &data[..], "io_uring fixed-buffer data wrong");
+    ensure_eq!(after.delta(&before, "dio_calls"), 2);
+    ensure_eq!(
+        after.delta(&before, "dio_pages_pinned"),
+        0,
+        "fixed buffers pinned again"
+    );
+    ensure_eq!(after.delta(&before, "dio_pages_unpinned_source"), 128);
+    close(fd);
+    Ok(())
+}
+
+fn loop_device_direct_io_ext4() -> TestResult {
+    let m = Mount::new("")?;
+    let img = m.path("disk.img");
+    let f = std::fs::File::create(&img).map_err(|e| e.to_string())?;
+    f.set_len(32 << 20).map_err(|e| e.to_string())?;
+    drop(f);
+    let before = m.stats()?;
+    let (rc, dev) = sh(&format!(
+        "losetup --direct-io=on -f --show {}",
+        img.display()
+    ));
+    ensure!(rc == 0, "losetup: {dev}");
+    let dev = dev.trim().to_string();
+    let mnt = format!("{}/ext4", m.root().display());
+    let script = format!(
+        "set -e; cat /sys/block/$(basename {dev})/loop/dio | grep -q 1; \
+         mkfs.ext4 -q -F {dev}; mkdir {mnt}; mount {dev} {mnt}; \
+         for i in 1 2 3 4 5; do head -c 1000000 /dev/urandom > {mnt}/f$i; done; \
+         sha1sum {mnt}/f* > /tmp/rramfs-loop.sum; umount {mnt}; \
+         e2fsck -fn {dev}; mount {dev} {mnt}; cd / && sha1sum -c --quiet /tmp/rramfs-loop.sum; umount {mnt}"
+    );
+    let (rc, out) = sh(&script);
+    sh(&format!("losetup -d {dev}"));
+    ensure!(
+        rc == 0,
+        "ext4 on a direct-io loop device over rramfs: {out}"
+    );
+    let after = m.stats()?;
+    ensure!(
+        after.delta(&before, "dio_calls") > 0,
+        "the loop device did not use DIO"
+    );
+    ensure!(
+        after.delta(&before, "dio_pages_unpinned_source") > 0,
+        "no bvec pages counted"
+    );
+    ensure_eq!(
+        after.delta(&before, "dio_pages_pinned"),
+        0,
+        "loop's bvec pages were pinned"
+    );
+    Ok(())
+}
+
+fn mixed_dio_buffered_mmap() -> TestResult {
+    // A small fsx: DIO, buffered and mmap reads and writes in random order;
+    // every read must see the latest write.
+    let m = Mount::new("")?;
+    const LEN: usize = 64 * PAGE;
+    let dfd = dopen(&m, "f", 0)?;
+    let bfd = open(&m.path("f"), libc::O_RDWR, 0).map_err(|e| e.to_string())?;
+    // SAFETY: Plain syscall.
+    ensure_eq!(unsafe { libc::ftruncate(bfd, LEN as i64) }, 0);
+    let map = Map::new(
+        LEN,
+        libc::PROT_READ | libc::PROT_WRITE,
+        libc::MAP_SHARED,
+        bfd,
+        0,
+    )?;
+    let buf = abuf(8 * PAGE)?;
+    let mut model = vec![0u8; LEN];
+    let mut rng = 0x1234_5678_9abc_def0u64;
+    let mut next = |n: u64| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng % n
+    };
+    for step in 0..3000 {
+        let op = next(6);
+        // DIO needs 512-byte alignment; others any.
+        let (off, len) = if op < 2 {
+            let off = next((LEN / 512) as u64) as usize * 512;
+            let len = ((next(16) as usize + 1) * 512).min(LEN - off).min(buf.len);
+            (off, len)
+        } else {
+            let off = next(LEN as u64) as usize;
+            let len = (next(3 * PAGE as u64) as usize + 1).min(LEN - off);
+            (off, len)
+        };
+        match op {
+            0 => {
+                let d = pattern(step, off as u64, len);
+                // SAFETY: `buf` is writable and `len <= buf.len`.
+                unsafe { std::ptr::copy_nonoverlapping(d.as_ptr(), buf.ptr, len) };
+                ensure_eq!(
+                    pwrite(dfd, buf.ptr, len, off as i64),
+                    Ok(len),
+                    "step {step} dio write"
+                );
+                model[off..off + len].copy_from_slice(&d);
+            }
+            1 => {
+                ensure_eq!(
+                    dread(dfd, &buf, len, off as i64),
+                    Ok(len),
+                    "step {step} dio read"
+                );
+                ensure!(
+                    buf.slice()[..len] == model[off..off + len],
+                    "step {step}: DIO read stale at {off}+{len}"
+                );
+            }
+            2 => {
+                let d = pattern(step, off as u64, len);
+                ensure_eq!(pwrite(bfd, d.as_ptr(), len, off as i64), Ok(len));
+                model[off..off + len].copy_from_slice(&d);
+            }
+            3 => {
+                ensure!(
+                    read_at(bfd, off as i64, len)? == model[off..off + len],
+                    "step {step}: buffered read stale"
+                );
+            }
+            4 => {
+                let d = pattern(step, off as u64, len);
+                // SAFETY: Inside the writable shared mapping.
+                unsafe { std::ptr::copy_nonoverlapping(d.as_ptr(), map.ptr.add(off), len) };
+                model[off..off + len].copy_from_slice(&d);
+            }
+            _ => {
+                ensure!(
+                    map.slice()[off..off + len] == model[off..off + len],
+                    "step {step}: mmap read stale"
+                );
+            }
+        }
+    }
+    close(dfd);
+    close(bfd);
+    Ok(())
+}
