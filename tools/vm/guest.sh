@@ -56,7 +56,7 @@ echo "$rc" >"$out/rc"
 
 if [ -n "$INTERACTIVE" ]; then
 	echo "rramfs-vm: command exited $rc; shell (rramfs on /mnt); exit to power off"
-	bash -i </dev/console >/dev/console 2>&1 || bash -i
+	PS1="rramfs-vm# " bash --norc -i
 fi
 
 # Every mount gone and the module unloadable: nothing leaked a superblock.

@@ -30,6 +30,8 @@ while getopts imo:k: o; do
 done
 shift $((OPTIND - 1))
 [ "${1:-}" = -- ] && shift
+# A shell only makes sense with a terminal to type into.
+[ -t 0 ] || interactive=
 
 kdir=$(resolve_kdir)
 bzimage=$kdir/arch/x86/boot/bzImage

@@ -64,3 +64,35 @@ fn module_pinned_while_mounted() -> TestResult {
     drop(m);
     Ok(())
 }
+
+/// `Unevictable` from /proc/meminfo, in KiB: rramfs's page cache is
+/// unevictable, so it shows there.
+fn unevictable_kib() -> u64 {
+    let mi = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    mi.lines()
+        .find(|l| l.starts_with("Unevictable:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn memory_freed_at_umount() -> TestResult {
+    let base = unevictable_kib();
+    let m = Mount::new("")?;
+    for i in 0..4 {
+        std::fs::write(m.path(&format!("f{i}")), vec![i as u8; 8 << 20])
+            .map_err(|e| e.to_string())?;
+    }
+    let full = unevictable_kib();
+    ensure!(
+        full >= base + 30 * 1024,
+        "32 MiB written, Unevictable {base} -> {full} KiB"
+    );
+    drop(m);
+    let after = unevictable_kib();
+    ensure!(
+        after <= base + 1024,
+        "Unevictable {base} -> {after} KiB after umount: pages leaked"
+    );
+    Ok(())
+}
