@@ -38,7 +38,8 @@ unsafe fn mknod_common(
     Ok(inode)
 }
 
-/// Sets a directory's mtime and ctime to now.
+/// Sets an inode's mtime and ctime to now (a directory's, on a change to
+/// its entries).
 ///
 /// # Safety
 ///

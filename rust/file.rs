@@ -460,12 +460,24 @@ unsafe extern "C" fn setattr(
     dentry: *mut bindings::dentry,
     attr: *mut bindings::iattr,
 ) -> c_int {
+    // SAFETY: The VFS passes a positive dentry and a valid `iattr`.
+    let (inode, valid) = unsafe { ((*dentry).d_inode, (*attr).ia_valid) };
+    // SAFETY: `inode` is live and locked.
+    let old_size = unsafe { ffi::rramfs_i_size_read(inode) };
     // SAFETY: Called by the VFS with the inode locked.
     let err = unsafe { bindings::simple_setattr(idmap, dentry, attr) };
-    // SAFETY: The dentry is positive; the inode and superblock are live.
+    // SAFETY: `inode` and its superblock are live; the inode is locked.
     unsafe {
-        let inode = (*dentry).d_inode;
         SbInfo::of((*inode).i_sb).recalc(inode);
+        // A size change is a modification, even through truncate(2), which
+        // passes no time attributes (tmpfs does the same).
+        if err == 0
+            && valid & bindings::ATTR_SIZE != 0
+            && valid & bindings::ATTR_MTIME == 0
+            && ffi::rramfs_i_size_read(inode) != old_size
+        {
+            crate::dir::touch_dir(inode);
+        }
     }
     err
 }

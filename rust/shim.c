@@ -142,8 +142,15 @@ static struct file_system_type rramfs_fs_type = {
 	.init_fs_context = rramfs_init_fs_context,
 	.parameters	= rramfs_fs_parameters,
 	.kill_sb	= rramfs_kill_sb,
-	/* Like ramfs and tmpfs; Rust refuses such mounts without limits. */
+	/*
+	 * User-namespace mounts like ramfs and tmpfs (Rust refuses them without
+	 * limits); fine-grained timestamps when queried, like tmpfs.
+	 */
+#ifdef FS_MGTIME
+	.fs_flags	= FS_USERNS_MOUNT | FS_MGTIME,
+#else
 	.fs_flags	= FS_USERNS_MOUNT,
+#endif
 };
 
 static struct dentry *rramfs_debugfs_root;

@@ -4,9 +4,11 @@
 #
 #   T="name ..."   run only these tests of the project's suite (names or
 #                  groups, as `rramfs-tests --list` prints them)
+#   PEERS="fio fsx"  with T, also run these third-party suites
 #   RRAMFS_SKIP_SELFTEST=1   skip the harness self-tests (two extra boots)
 #
-# The full log and a per-suite report go to $RRAMFS_CACHE/last-check/.
+# The full log, results.txt and report.txt (third-party suites, rramfs
+# next to tmpfs) go to $RRAMFS_CACHE/last-check/.
 set -uo pipefail
 . "$(dirname "$0")/config.sh"
 cd "$RRAMFS_ROOT"
@@ -50,7 +52,8 @@ if "$RRAMFS_ROOT/tools/fmtcheck.sh" >"$out/fmt.log" 2>&1; then
 else
 	result build::rustfmt 0 "rustfmt differences in $out/fmt.log"
 fi
-if cargo build -q --release --manifest-path tools/testing/rramfs-tests/Cargo.toml >"$out/tests-build.log" 2>&1; then
+if cargo build -q --release --manifest-path tools/testing/rramfs-tests/Cargo.toml >"$out/tests-build.log" 2>&1 &&
+	cargo build -q --release --manifest-path samples/Cargo.toml >>"$out/tests-build.log" 2>&1; then
 	result build::test_programs 1
 else
 	cat "$out/tests-build.log" >&2
@@ -61,8 +64,9 @@ fi
 if [ -f rramfs.ko ]; then
 	log "running the suite in the VM (TCG; a few minutes)"
 	RRAMFS_VM_OUT=$out/vm "$RRAMFS_ROOT/tools/vm/run.sh" -- \
-		"$RRAMFS_ROOT/tools/testing/guest-check.sh ${T:-}" 2>&1 | tee "$out/vm.log"
+		"PEERS='${PEERS:-}' $RRAMFS_ROOT/tools/testing/guest-check.sh ${T:-}" 2>&1 | tee "$out/vm.log"
 	grep -E '^(PASS|FAIL|SKIP) ' "$out/vm.log" >>"$results"
+	[ -f "$out/vm/peers-report.txt" ] && cp "$out/vm/peers-report.txt" "$out/report.txt"
 fi
 
 # --- the harness can fail ------------------------------------------------------
@@ -74,6 +78,7 @@ fi
 passed=$(grep -c '^PASS ' "$results")
 failed=$(grep -c '^FAIL ' "$results")
 skipped=$(grep -c '^SKIP ' "$results")
+[ -f "$out/report.txt" ] && cat "$out/report.txt"
 log "took $(($(date +%s) - start)) s; results in $results"
 if [ "$failed" != 0 ]; then
 	echo "Failed:"

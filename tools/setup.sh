@@ -16,6 +16,8 @@ APT_PKGS=(
 	qemu-system-x86 udev python3-venv
 	# guest-side test tools: peers and device helpers
 	fio stress-ng e2fsprogs util-linux attr acl
+	# groupadd/useradd for pjdfstest's dummy users (in the guest)
+	passwd
 )
 
 # Suites newer than bookworm, each pinned to priority 1 so nothing comes
@@ -62,8 +64,18 @@ fi
 # --- bindgen (crates.io, pinned) ----------------------------------------------
 if ! "$KBINDGEN" --version 2>/dev/null | grep -q "$BINDGEN_VERSION"; then
 	log "cargo: installing bindgen-cli $BINDGEN_VERSION"
-	cargo install -q --locked --root "$RRAMFS_CACHE/tools" bindgen-cli --version "$BINDGEN_VERSION"
+	cargo install -q --locked --force --root "$RRAMFS_CACHE/tools" bindgen-cli --version "$BINDGEN_VERSION"
 fi
+
+# --- third-party test suites from crates.io (pinned) ---------------------------
+crate_bin() { # crate version binary
+	if ! "$RRAMFS_CACHE/tools/bin/$3" --version 2>/dev/null | grep -q "$2"; then
+		log "cargo: installing $1 $2"
+		cargo install -q --locked --force --root "$RRAMFS_CACHE/tools" "$1" --version "$2"
+	fi
+}
+crate_bin pjdfstest "$PJDFSTEST_VERSION" pjdfstest
+crate_bin fsx "$FSX_VERSION" fsx
 
 # --- virtme-ng (PyPI, pinned), in its own venv --------------------------------
 if ! "$VENV/bin/vng" --version 2>/dev/null | grep -q "$VIRTME_NG_VERSION"; then

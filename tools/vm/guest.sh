@@ -3,7 +3,7 @@
 # shared with the host; results go there.
 out=$1
 . "$out/env"
-export RRAMFS_ROOT=$ROOT PATH=$PATH:/usr/sbin:/sbin
+export RRAMFS_ROOT=$ROOT RRAMFS_CACHE=$CACHE PATH=$PATH:/usr/sbin:/sbin
 
 # Kernel debugging knobs that make failures loud and bounded.
 echo 60 >/proc/sys/kernel/hung_task_timeout_secs 2>/dev/null

@@ -50,6 +50,7 @@ printf '%s\n' "$@" >"$out/cmd"
 	echo "INTERACTIVE=$interactive"
 	echo "EXTRA_KOS='${extra_kos[*]}'"
 	echo "ROOT=$RRAMFS_ROOT"
+	echo "CACHE=$RRAMFS_CACHE"
 	echo "GUEST_TIMEOUT=${RRAMFS_GUEST_TIMEOUT:-3000}"
 } >"$out/env"
 
