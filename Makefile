@@ -6,6 +6,8 @@
 #   make run        set up, build, boot the SMAP VM with rramfs mounted, demo
 #   make check      set up, build, run every test in the SMAP VM
 
+#   make bench      benchmarks (QUICK=1 for a smoke run); see
+#                   Documentation/filesystems/rramfs-performance.rst
 #   make fmtcheck   rustfmt check of the module and the tools
 #   make clippy     build the module with CLIPPY=1
 #   make install    modules_install into KDIR's module tree
@@ -23,7 +25,7 @@ endif
 # The kernel's Rust build wants Debian's rustc (with core source) and LLVM 19.
 KMAKE = $(MAKE) -C $(KDIR) M=$(ROOT) $(shell $(ROOT)/tools/kmake-args.sh)
 
-.PHONY: all modules clean setup run check fmtcheck clippy install tests
+.PHONY: all modules clean setup run check bench fmtcheck clippy install tests
 
 all: modules
 
@@ -51,4 +53,7 @@ run:
 
 check:
 	@$(ROOT)/tools/check.sh
+
+bench:
+	@$(ROOT)/tools/bench.sh
 

@@ -41,9 +41,10 @@ const BATCH_PAGES: usize = 64;
 /// `pages[..n]` are the pages that `iov_iter_extract_pages()` returned for
 /// `bytes` bytes starting at `offset0` in the first; if `pinned`, each holds
 /// one FOLL_PIN pin owned by this batch, released by [`Batch::release`] (or
-/// on drop, without dirtying).
+/// on drop, without dirtying).  The array lives on the stack (512 bytes):
+/// no allocation per call.
 struct Batch {
-    pages: KVec<*mut bindings::page>,
+    pages: [*mut bindings::page; BATCH_PAGES],
     n: usize,
     offset0: usize,
     bytes: usize,
@@ -57,20 +58,20 @@ impl Batch {
     ///
     /// # Safety
     ///
-    /// `iter` is live; `pages` has room for [`BATCH_PAGES`] pointers.
+    /// `iter` is live.
     unsafe fn extract(
         iter: *mut bindings::iov_iter,
         max: usize,
-        mut pages: KVec<*mut bindings::page>,
         st: &stats::Stats,
     ) -> Result<Batch> {
-        pages.clear();
+        let mut pages = [core::ptr::null_mut(); BATCH_PAGES];
         // SAFETY: `iter` is live.
         let pinned = unsafe { ffi::rramfs_iov_iter_extract_will_pin(iter) };
         let mut arr = pages.as_mut_ptr();
         let mut offset0 = 0usize;
         // SAFETY: `arr` has room for `BATCH_PAGES` pointers, which the
-        // extraction fills in (it uses the array it is given).
+        // extraction fills in (it uses the array it is given, never
+        // more than `maxpages` of it).
         let got = unsafe {
             bindings::iov_iter_extract_pages(
                 iter,
@@ -86,8 +87,6 @@ impl Batch {
         }
         let bytes = got as usize;
         let n = (offset0 + bytes).div_ceil(bindings::PAGE_SIZE);
-        // SAFETY: The extraction initialised `n` entries of the array.
-        unsafe { pages.inc_len(n) };
         if pinned {
             stats::add(&st.dio_pages_pinned, n as u64);
         } else {
@@ -115,8 +114,7 @@ impl Batch {
 
     /// Releases the pages: unpins them if pinned (marking them dirty if the
     /// kernel wrote into them), and does nothing for unpinned sources.
-    /// Returns the page array for reuse.
-    fn release(mut self, dirty: bool, st: &stats::Stats) -> KVec<*mut bindings::page> {
+    fn release(mut self, dirty: bool, st: &stats::Stats) {
         if self.pinned && self.n > 0 {
             // SAFETY: By the type invariants we own one pin on each page.
             unsafe {
@@ -129,7 +127,6 @@ impl Batch {
             stats::add(&st.dio_pages_unpinned, self.n as u64);
         }
         self.released = true;
-        core::mem::take(&mut self.pages)
     }
 }
 
@@ -187,10 +184,6 @@ pub(crate) unsafe fn read(iocb: *mut bindings::kiocb, to: *mut bindings::iov_ite
     if let Err(e) = unsafe { check_alignment(fsi, pos, to) } {
         return e.to_errno() as isize;
     }
-    let mut pages = match KVec::with_capacity(BATCH_PAGES, GFP_KERNEL) {
-        Ok(p) => p,
-        Err(e) => return Error::from(e).to_errno() as isize,
-    };
     let mut done = 0usize;
     let mut err = Ok(());
     loop {
@@ -205,8 +198,8 @@ pub(crate) unsafe fn read(iocb: *mut bindings::kiocb, to: *mut bindings::iov_ite
             .min((size - pos) as usize)
             .min(BATCH_PAGES * bindings::PAGE_SIZE);
         // 1. Pin, holding no lock.
-        // SAFETY: `to` is live and `pages` has room for a batch.
-        let batch = match unsafe { Batch::extract(to, want, pages, st) } {
+        // SAFETY: `to` is live.
+        let batch = match unsafe { Batch::extract(to, want, st) } {
             Ok(b) => b,
             Err(e) => {
                 err = Err(e);
@@ -244,7 +237,7 @@ pub(crate) unsafe fn read(iocb: *mut bindings::kiocb, to: *mut bindings::iov_ite
         pos += batch.bytes as i64;
         done += batch.bytes;
         // 3. Unpin, dirtying: we wrote into the caller's pages.
-        pages = batch.release(true, st);
+        batch.release(true, st);
         // SAFETY: No lock is held.
         unsafe { ffi::rramfs_cond_resched() };
         // SAFETY: Reads the current task's pending signals.
@@ -284,10 +277,6 @@ pub(crate) unsafe fn write(iocb: *mut bindings::kiocb, from: *mut bindings::iov_
     if let Err(e) = unsafe { check_alignment(fsi, (*iocb).ki_pos, from) } {
         return e.to_errno() as isize;
     }
-    let mut pages = match KVec::with_capacity(BATCH_PAGES, GFP_KERNEL) {
-        Ok(p) => p,
-        Err(e) => return Error::from(e).to_errno() as isize,
-    };
     // SAFETY: `from` is live.
     let mut allowed = unsafe { ffi::rramfs_iov_iter_count(from) };
     let mut pos = 0i64;
@@ -297,8 +286,8 @@ pub(crate) unsafe fn write(iocb: *mut bindings::kiocb, from: *mut bindings::iov_
     while done < allowed {
         let want = (allowed - done).min(BATCH_PAGES * bindings::PAGE_SIZE);
         // 1. Pin the source, holding no lock.
-        // SAFETY: `from` is live and `pages` has room for a batch.
-        let batch = match unsafe { Batch::extract(from, want, pages, st) } {
+        // SAFETY: `from` is live.
+        let batch = match unsafe { Batch::extract(from, want, st) } {
             Ok(b) => b,
             Err(e) => {
                 err = Err(e);
@@ -317,7 +306,7 @@ pub(crate) unsafe fn write(iocb: *mut bindings::kiocb, from: *mut bindings::iov_
                 Err(e) => {
                     // SAFETY: Locked above.
                     unsafe { bindings::up_write(&raw mut (*inode).i_rwsem) };
-                    drop(batch.release(false, st));
+                    batch.release(false, st);
                     return e.to_errno() as isize;
                 }
             }
@@ -331,7 +320,7 @@ pub(crate) unsafe fn write(iocb: *mut bindings::kiocb, from: *mut bindings::iov_
         // SAFETY: Locked above.
         unsafe { bindings::up_write(&raw mut (*inode).i_rwsem) };
         // 3. Unpin the source (it was only read).
-        pages = batch.release(false, st);
+        batch.release(false, st);
         let copied = match copied {
             Ok(n) => n,
             Err(e) => {
@@ -391,12 +380,11 @@ unsafe fn checks_locked(iocb: *mut bindings::kiocb, fsi: &SbInfo, count: usize) 
 /// Copies the first `len` bytes of `batch` into the page cache at `pos`.
 /// Returns the bytes copied, short on ENOSPC (the error only if none).
 ///
-/// The copy goes one destination page at a time, each under its folio's
-/// lock.  When the source is a mapping of this same file lying before the
-/// destination, the pages are copied last to first, so that an overlapping
-/// source is read before it is overwritten (memmove semantics within a
-/// batch); a failure then is reported as an error, as no prefix was
-/// written.
+/// The copy goes a folio at a time, each under its lock.  When the source
+/// is a mapping of this same file lying before the destination, it goes
+/// page by page from last to first instead, so that an overlapping source
+/// is read before it is overwritten (memmove semantics within a batch); a
+/// failure then is reported as an error, as no prefix was written.
 ///
 /// # Safety
 ///
@@ -420,35 +408,59 @@ unsafe fn copy_to_cache(
     let reverse =
         src_index >= 0 && (src_index as u64) < first && (src_index as u64) + batch.n as u64 > first;
     let mut copied = 0usize;
-    for i in 0..=(last - first) {
-        let index = if reverse { last - i } else { first + i };
-        let page_start = (index << shift) as i64;
-        let start = (pos.max(page_start) - pos) as usize;
-        let end = ((pos + len as i64).min(page_start + bindings::PAGE_SIZE as i64) - pos) as usize;
+    let mut page_i = 0u64;
+    while copied < len {
+        // Forward: from the start, a folio at a time (large folios for large
+        // writes).  Reverse: from the end, a page at a time.
+        let (index, want) = if reverse {
+            let index = last - page_i;
+            page_i += 1;
+            let page_start = (index << shift) as i64;
+            (
+                index,
+                ((pos + (len - copied) as i64) - pos.max(page_start)) as usize,
+            )
+        } else {
+            (((pos as u64) + copied as u64) >> shift, len - copied)
+        };
+        let start = if reverse { len - copied - want } else { copied };
         // SAFETY: `mapping` is live; we hold no folio lock.
-        let folio = match unsafe { LockedFolio::get_or_create(mapping, index, end - start) } {
+        let folio = match unsafe { LockedFolio::get_or_create(mapping, index, want) } {
             Ok(f) => f,
             Err(e) if reverse || copied == 0 => return Err(e),
             Err(_) => break,
         };
         let foff = (pos + start as i64 - folio.pos()) as usize;
-        let n = end - start;
+        let n = want.min(folio.size() - foff);
         folio.prepare_write(foff, n);
-        // The source pieces of this destination page: at most two when the
-        // source is not page-aligned; in the same order as the pages.
-        let (_, poff) = batch.page_at(start);
-        let split = (bindings::PAGE_SIZE - poff).min(n);
-        let pieces = [(0, split), (split, n - split)];
-        for k in 0..2 {
-            let (at, plen) = pieces[if reverse { 1 - k } else { k }];
-            if plen == 0 {
-                continue;
-            }
+        // Copy in pieces that cross no page boundary on either side, in the
+        // chosen direction.
+        let mut done = 0;
+        while done < n {
+            let (at, step) = if reverse {
+                // The last piece not yet done: up to the previous boundary
+                // of either the source page or the destination page.
+                let end = n - done;
+                let (_, poff_end) = batch.page_at(start + end - 1);
+                let fo_end = foff + end - 1;
+                let step = (poff_end + 1)
+                    .min((fo_end & (bindings::PAGE_SIZE - 1)) + 1)
+                    .min(end);
+                (end - step, step)
+            } else {
+                let (_, poff) = batch.page_at(start + done);
+                let fo = foff + done;
+                let step = (n - done)
+                    .min(bindings::PAGE_SIZE - poff)
+                    .min(bindings::PAGE_SIZE - (fo & (bindings::PAGE_SIZE - 1)));
+                (done, step)
+            };
             let (page, poff) = batch.page_at(start + at);
-            // SAFETY: The folio is locked and `[foff + at, +plen)` lies in
+            // SAFETY: The folio is locked and `[foff + at, +step)` lies in
             // one of its pages; the source page is held by the batch.  The
             // source may be this very folio: the copy is a memmove.
-            unsafe { ffi::rramfs_copy_page_to_folio(folio.as_raw(), foff + at, page, poff, plen) };
+            unsafe { ffi::rramfs_copy_page_to_folio(folio.as_raw(), foff + at, page, poff, step) };
+            done += step;
         }
         // SAFETY: The inode lock is held.
         unsafe { folio.finish_write(inode, foff, n, n) };

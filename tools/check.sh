@@ -69,6 +69,18 @@ if [ -f rramfs.ko ]; then
 	[ -f "$out/vm/peers-report.txt" ] && cp "$out/vm/peers-report.txt" "$out/report.txt"
 fi
 
+# --- the benchmark still runs (tiny counts; asserts nothing about speed) -------
+if [ -z "${T:-}" ]; then
+	log "benchmark smoke run (make bench QUICK=1)"
+	if QUICK=1 KDIR="$kdir" "$RRAMFS_ROOT/tools/bench.sh" >"$out/bench.log" 2>&1 &&
+		grep -q '^ratios of medians' "$out/bench.log"; then
+		result bench::quick_run 1
+	else
+		tail -30 "$out/bench.log" >&2
+		result bench::quick_run 0 "make bench QUICK=1 failed (log above)"
+	fi
+fi
+
 # --- the harness can fail ------------------------------------------------------
 if [ -z "${RRAMFS_SKIP_SELFTEST:-}" ] && [ -z "${T:-}" ]; then
 	log "harness self-tests (two short boots that must fail)"

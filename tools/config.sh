@@ -44,3 +44,13 @@ case ":$PATH:" in *":$HOME/.cargo/bin:"*) ;; *) PATH=$HOME/.cargo/bin:$PATH ;; e
 resolve_kdir() {
 	if [ -n "${KDIR:-}" ]; then echo "$KDIR"; else "$RRAMFS_ROOT/tools/kdir.sh"; fi
 }
+
+# Set up the toolchain, find (or build) the kernel and build rramfs.ko
+# against it; prints the kernel build directory.
+setup_and_build_module() {
+	"$RRAMFS_ROOT/tools/setup.sh" >&2
+	local kdir
+	kdir=$(resolve_kdir)
+	make -s -C "$RRAMFS_ROOT" KDIR="$kdir" modules >&2
+	echo "$kdir"
+}

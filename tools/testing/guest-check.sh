@@ -46,4 +46,16 @@ if [ -n "$acq" ] && [ "$acq" = "$rel" ]; then
 else
 	echo "FAIL kernel::foll_pin_balance: nr_foll_pin_acquired=$acq nr_foll_pin_released=$rel"
 fi
+# Debug flavor: kmemleak must find nothing allocated by rramfs.
+if [ -w /sys/kernel/debug/kmemleak ]; then
+	echo scan >/sys/kernel/debug/kmemleak
+	sleep 5
+	echo scan >/sys/kernel/debug/kmemleak
+	if grep -q rramfs /sys/kernel/debug/kmemleak; then
+		echo "FAIL kernel::kmemleak: leaks with rramfs in their backtrace:"
+		grep -B5 -A20 rramfs /sys/kernel/debug/kmemleak | head -60
+	else
+		echo "PASS kernel::kmemleak"
+	fi
+fi
 exit 0

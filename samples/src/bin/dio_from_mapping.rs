@@ -8,20 +8,8 @@
 //! Usage: dio_from_mapping DIR   (DIR on an rramfs mount)
 
 use std::ffi::CString;
-use std::os::unix::fs::MetadataExt;
 
-fn stat_counter(dir: &str, name: &str) -> u64 {
-    let dev = std::fs::metadata(dir).unwrap().dev();
-    let p = format!(
-        "/sys/kernel/debug/rramfs/{}:{}/stats",
-        libc::major(dev),
-        libc::minor(dev)
-    );
-    let text = std::fs::read_to_string(p).unwrap_or_default();
-    text.lines()
-        .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
-        .unwrap_or(0)
-}
+use rramfs_samples::stat_counter;
 
 fn main() {
     let dir = std::env::args()

@@ -283,3 +283,74 @@ pub fn sh(cmd: &str) -> (i32, String) {
 
 /// Page size.
 pub const PAGE: usize = 4096;
+
+/// Copies `len` bytes from offset 0 of `src` to offset 0 of `dst` through a
+/// pipe with splice(2), as `cp` on a splice-capable path would.
+pub fn splice_copy(src: i32, dst: i32, len: usize) -> Result<(), String> {
+    let mut p = [0i32; 2];
+    // SAFETY: Valid array.
+    if unsafe { libc::pipe(p.as_mut_ptr()) } != 0 {
+        return Err("pipe failed".into());
+    }
+    let (mut off_in, mut off_out) = (0i64, 0i64);
+    let r = (|| {
+        while (off_out as usize) < len {
+            let want = (len - off_in as usize).min(65536);
+            // SAFETY: Valid fds and offsets.
+            let n = unsafe { libc::splice(src, &mut off_in, p[1], std::ptr::null_mut(), want, 0) };
+            if n <= 0 {
+                return Err(format!("splice from the file: errno {}", last_errno()));
+            }
+            let mut left = n as usize;
+            while left > 0 {
+                // SAFETY: As above.
+                let w =
+                    unsafe { libc::splice(p[0], std::ptr::null_mut(), dst, &mut off_out, left, 0) };
+                if w <= 0 {
+                    return Err(format!("splice to the file: errno {}", last_errno()));
+                }
+                left -= w as usize;
+            }
+        }
+        Ok(())
+    })();
+    close(p[0]);
+    close(p[1]);
+    r
+}
+
+/// statfs(2) of a mount.
+pub fn statfs(m: &Mount) -> libc::statfs {
+    let c = CString::new(m.root().to_str().unwrap()).unwrap();
+    // SAFETY: Zeroed statfs is a valid out-parameter; path is valid.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: As above.
+    unsafe { libc::statfs(c.as_ptr(), &mut st) };
+    st
+}
+
+/// Runs `f` in a child process with RLIMIT_FSIZE set to `limit` and
+/// SIGXFSZ ignored (so an over-limit write fails with EFBIG); returns
+/// whether `f` succeeded.
+pub fn with_fsize_limit(limit: u64, f: impl FnOnce() -> bool) -> bool {
+    // SAFETY: Plain fork; the child only runs `f` and exits.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        // SAFETY: Child-only syscalls.
+        unsafe {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let lim = libc::rlimit {
+                rlim_cur: limit,
+                rlim_max: limit,
+            };
+            libc::setrlimit(libc::RLIMIT_FSIZE, &lim);
+        }
+        let ok = f();
+        // SAFETY: Leave the child.
+        unsafe { libc::_exit(if ok { 0 } else { 1 }) };
+    }
+    let mut st = 0;
+    // SAFETY: Our child.
+    unsafe { libc::waitpid(pid, &mut st, 0) };
+    st == 0
+}

@@ -10,7 +10,8 @@ crate::tests![
     registered,
     mount_empty_root,
     umount_then_remount,
-    module_pinned_while_mounted
+    module_pinned_while_mounted,
+    memory_freed_at_umount,
 ];
 
 fn registered() -> TestResult {

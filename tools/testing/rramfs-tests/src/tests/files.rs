@@ -169,39 +169,11 @@ fn splice_in_and_out() -> TestResult {
     let data = pattern(11, 0, 100_000);
     let src = mkfile(&m, "src", &data)?;
     let dst = mkfile(&m, "dst", &[])?;
-    let mut p = [0i32; 2];
-    // SAFETY: Valid array.
-    ensure_eq!(unsafe { libc::pipe(p.as_mut_ptr()) }, 0);
-    let (mut off_in, mut off_out) = (0i64, 0i64);
-    let mut total = 0;
-    while total < data.len() {
-        // SAFETY: Valid fds and offsets.
-        let n = unsafe { libc::splice(src, &mut off_in, p[1], std::ptr::null_mut(), 65536, 0) };
-        ensure!(n > 0, "splice from file: {n} errno {}", last_errno());
-        let mut left = n;
-        while left > 0 {
-            // SAFETY: As above.
-            let w = unsafe {
-                libc::splice(
-                    p[0],
-                    std::ptr::null_mut(),
-                    dst,
-                    &mut off_out,
-                    left as usize,
-                    0,
-                )
-            };
-            ensure!(w > 0, "splice to file: errno {}", last_errno());
-            left -= w;
-        }
-        total += n as usize;
-    }
+    splice_copy(src, dst, data.len())?;
     ensure!(
         read_at(dst, 0, data.len() + 1)? == data,
         "spliced copy differs"
     );
-    close(p[0]);
-    close(p[1]);
     close(src);
     close(dst);
     Ok(())

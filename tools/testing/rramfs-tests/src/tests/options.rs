@@ -18,15 +18,6 @@ crate::tests![
     userns_mount_has_limits,
 ];
 
-fn statfs(m: &Mount) -> libc::statfs {
-    let c = std::ffi::CString::new(m.root().to_str().unwrap()).unwrap();
-    // SAFETY: Zeroed statfs is a valid out-parameter; path is valid.
-    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
-    // SAFETY: As above.
-    unsafe { libc::statfs(c.as_ptr(), &mut st) };
-    st
-}
-
 fn mode_uid_gid() -> TestResult {
     let m = Mount::new("mode=1777,uid=1000,gid=100")?;
     let md = std::fs::metadata(m.root()).unwrap();

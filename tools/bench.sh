@@ -1,0 +1,44 @@
+#!/bin/bash
+# `make bench`: rramfs (default and prefault=always), in-kernel ramfs and
+# tmpfs measured side by side in one VM run (see
+# Documentation/filesystems/rramfs-performance.rst).
+#
+#   QUICK=1            tiny counts (make check runs this so the bench never rots)
+#   RRAMFS_ACCEL=kvm   wall-clock figures on a host with real KVM; the default
+#                      (TCG) runs QEMU with -icount shift=0,sleep=off, so guest
+#                      nanoseconds count guest instructions, deterministically.
+#
+# The table goes to stdout and $RRAMFS_CACHE/last-bench.txt (-quick.txt).
+set -euo pipefail
+. "$(dirname "$0")/config.sh"
+cd "$RRAMFS_ROOT"
+export KDIR
+KDIR=$(setup_and_build_module)
+cargo build -q --release --manifest-path tools/bench/rramfs-bench/Cargo.toml
+
+if [ "${RRAMFS_ACCEL:-tcg}" = kvm ]; then
+	mode=wallclock
+else
+	mode=icount
+	export RRAMFS_QEMU_OPTS="${RRAMFS_QEMU_OPTS:-} -icount shift=0,sleep=off"
+fi
+quick=${QUICK:+--quick}
+out=$(mktemp -d "${TMPDIR:-/tmp}/rramfs-bench.XXXXXX")
+guest=$(cat <<GUEST
+set -e
+for fs in rramfs rramfs-always ramfs tmpfs; do mkdir -p /tmp/b-\$fs; done
+mount -t rramfs -o size=1g none /tmp/b-rramfs
+mount -t rramfs -o size=1g,prefault=always none /tmp/b-rramfs-always
+mount -t ramfs none /tmp/b-ramfs
+mount -t tmpfs -o size=1g none /tmp/b-tmpfs
+$RRAMFS_ROOT/tools/bench/rramfs-bench/target/release/rramfs-bench $quick --mode $mode \
+	rramfs=/tmp/b-rramfs rramfs-always=/tmp/b-rramfs-always ramfs=/tmp/b-ramfs tmpfs=/tmp/b-tmpfs \
+	> \$RRAMFS_OUT/bench.txt
+cat \$RRAMFS_OUT/bench.txt
+for fs in rramfs rramfs-always ramfs tmpfs; do umount /tmp/b-\$fs; done
+GUEST
+)
+RRAMFS_VM_OUT=$out "$RRAMFS_ROOT/tools/vm/run.sh" -- "$guest"
+table=$RRAMFS_CACHE/last-bench${QUICK:+-quick}.txt
+cp "$out/bench.txt" "$table"
+log "table in $table"

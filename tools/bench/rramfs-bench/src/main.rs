@@ -1,0 +1,397 @@
+//! rramfs benchmarks, run inside the test VM by tools/bench.sh.
+//!
+//!     rramfs-bench [--quick] [--mode icount|wallclock] NAME=DIR...
+//!
+//! Each NAME=DIR is a contender: a directory on a mounted filesystem
+//! (rramfs, rramfs-always, ramfs, tmpfs; the names are used for ratios).
+//! Every case runs every contender interleaved (A B C A B C ...) for several
+//! repetitions and reports the median (and min/max) cost per operation in
+//! nanoseconds of guest time; under QEMU's `-icount shift=0` a guest
+//! nanosecond is one guest instruction.  Nothing here asserts on speed.
+
+use std::collections::BTreeMap;
+use std::ffi::CString;
+use std::fmt::Write as _;
+use std::time::Instant;
+
+struct Opts {
+    quick: bool,
+    mode: String,
+    contenders: Vec<(String, String)>,
+}
+
+/// One measured figure: cost per operation over the repetitions.
+struct Figure {
+    case: String,
+    who: String,
+    samples: Vec<f64>,
+}
+
+impl Figure {
+    fn median(&self) -> f64 {
+        let mut v = self.samples.clone();
+        v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        v[v.len() / 2]
+    }
+    fn min(&self) -> f64 {
+        self.samples.iter().cloned().fold(f64::INFINITY, f64::min)
+    }
+    fn max(&self) -> f64 {
+        self.samples.iter().cloned().fold(0.0, f64::max)
+    }
+}
+
+fn cpath(p: &str) -> CString {
+    CString::new(p).unwrap()
+}
+
+fn open(p: &str, flags: i32) -> i32 {
+    // SAFETY: Valid path.
+    let fd = unsafe { libc::open(cpath(p).as_ptr(), flags | libc::O_CREAT, 0o644) };
+    assert!(fd >= 0, "open {p}: {}", std::io::Error::last_os_error());
+    fd
+}
+
+/// A page-aligned buffer (O_DIRECT needs one), filled with a pattern.
+fn aligned(len: usize) -> *mut u8 {
+    // SAFETY: Anonymous mapping of `len` bytes.
+    let p = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len.max(4096),
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_POPULATE,
+            -1,
+            0,
+        )
+    };
+    assert_ne!(p, libc::MAP_FAILED);
+    // SAFETY: Writable and `len` long.
+    unsafe { std::ptr::write_bytes(p.cast::<u8>(), 0xa5, len) };
+    p.cast()
+}
+
+/// Times `ops` calls of `f` and returns nanoseconds per call.
+fn per_op(ops: usize, mut f: impl FnMut(usize)) -> f64 {
+    let t = Instant::now();
+    for i in 0..ops {
+        f(i);
+    }
+    t.elapsed().as_nanos() as f64 / ops as f64
+}
+
+/// pwrite of `size` bytes at offset 0 of a cached file, `ops` times (the
+/// will-it-scale pwrite1 shape).
+fn pwrite1(dir: &str, size: usize, ops: usize) -> f64 {
+    let p = format!("{dir}/pwrite1");
+    let fd = open(&p, libc::O_RDWR);
+    let buf = aligned(4096);
+    // SAFETY: Valid fd and buffer; warm the page cache first.
+    unsafe { libc::pwrite(fd, buf.cast(), 4096, 0) };
+    // SAFETY: As above.
+    let r = per_op(ops, |_| unsafe {
+        libc::pwrite(fd, buf.cast(), size, 0);
+    });
+    // SAFETY: Plain syscalls.
+    unsafe {
+        libc::close(fd);
+        libc::unlink(cpath(&p).as_ptr());
+        libc::munmap(buf.cast(), 4096);
+    }
+    r
+}
+
+/// Writes of `size` bytes appending to a new file until `total` bytes.
+fn stream(dir: &str, size: usize, total: usize, direct: bool) -> f64 {
+    let p = format!("{dir}/stream");
+    let flags = libc::O_RDWR | libc::O_TRUNC | if direct { libc::O_DIRECT } else { 0 };
+    let fd = open(&p, flags);
+    let buf = aligned(size);
+    let ops = total / size;
+    // SAFETY: Valid fd and buffer.
+    let r = per_op(ops, |i| unsafe {
+        let n = libc::pwrite(fd, buf.cast(), size, (i * size) as i64);
+        assert_eq!(
+            n,
+            size as isize,
+            "write: {}",
+            std::io::Error::last_os_error()
+        );
+    });
+    // SAFETY: Plain syscalls.
+    unsafe {
+        libc::close(fd);
+        libc::unlink(cpath(&p).as_ptr());
+        libc::munmap(buf.cast(), size.max(4096));
+    }
+    r
+}
+
+/// Reads of `size` bytes over a file of `total` bytes written first.
+fn read_back(dir: &str, size: usize, total: usize, direct: bool) -> f64 {
+    let p = format!("{dir}/readback");
+    let fd = open(&p, libc::O_RDWR | libc::O_TRUNC);
+    let buf = aligned(size);
+    for i in 0..total / size {
+        // SAFETY: Valid fd and buffer.
+        unsafe { libc::pwrite(fd, buf.cast(), size, (i * size) as i64) };
+    }
+    // SAFETY: Plain syscall.
+    unsafe { libc::close(fd) };
+    let fd = open(&p, libc::O_RDONLY | if direct { libc::O_DIRECT } else { 0 });
+    // SAFETY: Valid fd and buffer.
+    let r = per_op(total / size, |i| unsafe {
+        let n = libc::pread(fd, buf.cast(), size, (i * size) as i64);
+        assert_eq!(n, size as isize);
+    });
+    // SAFETY: Plain syscalls.
+    unsafe {
+        libc::close(fd);
+        libc::unlink(cpath(&p).as_ptr());
+        libc::munmap(buf.cast(), size.max(4096));
+    }
+    r
+}
+
+fn floor_getppid(ops: usize) -> f64 {
+    // SAFETY: Plain syscall.
+    per_op(ops, |_| unsafe {
+        libc::getppid();
+    })
+}
+
+fn floor_memcpy(size: usize, ops: usize) -> f64 {
+    let src = aligned(size);
+    let dst = aligned(size);
+    // SAFETY: Both buffers are `size` long and distinct.
+    let r = per_op(ops, |_| unsafe {
+        std::ptr::copy_nonoverlapping(src, dst, size);
+        std::hint::black_box(dst);
+    });
+    // SAFETY: Our mappings.
+    unsafe {
+        libc::munmap(src.cast(), size.max(4096));
+        libc::munmap(dst.cast(), size.max(4096));
+    }
+    r
+}
+
+/// Two threads, each doing `f` on its own file in `dir`, concurrently.
+fn two_threads(dir: &str, f: fn(&str) -> f64) -> f64 {
+    let (a, b) = (format!("{dir}/t1"), format!("{dir}/t2"));
+    for d in [&a, &b] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let t = std::thread::spawn(move || f(&b));
+    let x = f(&a);
+    let y = t.join().unwrap();
+    (x + y) / 2.0
+}
+
+fn parse() -> Opts {
+    let mut o = Opts {
+        quick: false,
+        mode: "wallclock".into(),
+        contenders: Vec::new(),
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--quick" => o.quick = true,
+            "--mode" => o.mode = args.next().expect("--mode icount|wallclock"),
+            _ => {
+                let (n, d) = a.split_once('=').expect("NAME=DIR");
+                o.contenders.push((n.into(), d.into()));
+            }
+        }
+    }
+    o
+}
+
+fn main() {
+    let o = parse();
+    let reps = if o.quick { 1 } else { 5 };
+    let small_ops = if o.quick { 200 } else { 20_000 };
+    let stream_total: usize = if o.quick { 4 << 20 } else { 128 << 20 };
+    let dio_total: usize = if o.quick { 2 << 20 } else { 64 << 20 };
+    let dir_of = |n: &str| {
+        o.contenders
+            .iter()
+            .find(|(k, _)| k == n)
+            .map(|(_, d)| d.clone())
+    };
+    let all: Vec<String> = o.contenders.iter().map(|(n, _)| n.clone()).collect();
+    let buffered: Vec<String> = all
+        .iter()
+        .filter(|n| !n.ends_with("-dio"))
+        .cloned()
+        .collect();
+
+    type Case = (String, Vec<String>, Box<dyn Fn(&str) -> f64>);
+    let mut cases: Vec<Case> = Vec::new();
+    for size in [1usize, 64, 512, 4096] {
+        cases.push((
+            format!("pwrite1 {size} B"),
+            buffered.clone(),
+            Box::new(move |d: &str| pwrite1(d, size, small_ops)),
+        ));
+    }
+    for size in [64usize << 10, 1 << 20] {
+        let label = if size == 1 << 20 {
+            "1 MiB".to_string()
+        } else {
+            format!("{} KiB", size >> 10)
+        };
+        cases.push((
+            format!("stream write {label}"),
+            buffered.clone(),
+            Box::new(move |d: &str| stream(d, size, stream_total, false)),
+        ));
+    }
+    // Direct I/O: rramfs and tmpfs O_DIRECT, rramfs buffered as reference.
+    let dio_who: Vec<String> = ["rramfs", "tmpfs"]
+        .iter()
+        .filter(|n| dir_of(n).is_some())
+        .map(|n| n.to_string())
+        .collect();
+    for size in [4096usize, 1 << 20] {
+        let label = if size == 1 << 20 {
+            "1 MiB".to_string()
+        } else {
+            "4 KiB".to_string()
+        };
+        let mut who: Vec<String> = dio_who.iter().map(|n| format!("{n}-dio")).collect();
+        who.push("rramfs".into());
+        cases.push((
+            format!("O_DIRECT write {label}"),
+            who.clone(),
+            Box::new(move |d: &str| {
+                let direct = d.ends_with("#dio");
+                stream(d.trim_end_matches("#dio"), size, dio_total, direct)
+            }),
+        ));
+        cases.push((
+            format!("O_DIRECT read {label}"),
+            who,
+            Box::new(move |d: &str| {
+                let direct = d.ends_with("#dio");
+                read_back(d.trim_end_matches("#dio"), size, dio_total, direct)
+            }),
+        ));
+    }
+    if o.mode == "wallclock" {
+        cases.push((
+            "2 threads pwrite1 4 KiB".into(),
+            buffered.clone(),
+            Box::new(move |d: &str| two_threads(d, |d| pwrite1(d, 4096, 20_000))),
+        ));
+        cases.push((
+            "2 threads stream 1 MiB".into(),
+            buffered.clone(),
+            Box::new(move |d: &str| two_threads(d, |d| stream(d, 1 << 20, 64 << 20, false))),
+        ));
+    }
+
+    let mut figures: Vec<Figure> = Vec::new();
+    let resolve = |who: &str| -> Option<String> {
+        match who.strip_suffix("-dio") {
+            Some(base) => dir_of(base).map(|d| format!("{d}#dio")),
+            None => dir_of(who),
+        }
+    };
+    for (case, who, f) in &cases {
+        let mut per: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+        for _ in 0..reps {
+            for w in who {
+                if let Some(d) = resolve(w) {
+                    per.entry(w.clone()).or_default().push(f(&d));
+                }
+            }
+        }
+        for w in who {
+            if let Some(s) = per.remove(w) {
+                figures.push(Figure {
+                    case: case.clone(),
+                    who: w.clone(),
+                    samples: s,
+                });
+            }
+        }
+        eprintln!("bench: {case} done");
+    }
+    // Reference floors.
+    let mut floors = vec![Figure {
+        case: "floor getppid".into(),
+        who: "syscall".into(),
+        samples: (0..reps).map(|_| floor_getppid(small_ops)).collect(),
+    }];
+    for size in [1usize, 64, 512, 4096, 65536, 1 << 20] {
+        floors.push(Figure {
+            case: format!("floor memcpy {size} B"),
+            who: "user".into(),
+            samples: (0..reps)
+                .map(|_| floor_memcpy(size, if size >= 65536 { 200 } else { small_ops }))
+                .collect(),
+        });
+    }
+
+    let unit = if o.mode == "icount" {
+        "guest instructions (icount ns)"
+    } else {
+        "ns, wall clock"
+    };
+    let mut out = String::new();
+    writeln!(out, "rramfs benchmark: mode {}, {} repetitions{}; figures per operation in {unit}: median [min-max]", o.mode, reps, if o.quick { " (--quick: tiny counts, figures not meaningful)" } else { "" }).unwrap();
+    writeln!(out).unwrap();
+    writeln!(
+        out,
+        "{:<26} {:<16} {:>14} {:>22}",
+        "case", "contender", "median", "[min - max]"
+    )
+    .unwrap();
+    for f in figures.iter().chain(floors.iter()) {
+        writeln!(
+            out,
+            "{:<26} {:<16} {:>14.0} {:>22}",
+            f.case,
+            f.who,
+            f.median(),
+            format!("[{:.0} - {:.0}]", f.min(), f.max())
+        )
+        .unwrap();
+    }
+    writeln!(out).unwrap();
+    writeln!(out, "ratios of medians (below 1.00: the first is cheaper)").unwrap();
+    let med = |case: &str, who: &str| {
+        figures
+            .iter()
+            .find(|f| f.case == case && f.who == who)
+            .map(|f| f.median())
+    };
+    let mut seen = Vec::new();
+    for f in &figures {
+        if seen.contains(&f.case) {
+            continue;
+        }
+        seen.push(f.case.clone());
+        let mut line = format!("{:<26}", f.case);
+        for (a, b) in [
+            ("rramfs", "ramfs"),
+            ("rramfs", "tmpfs"),
+            ("rramfs", "rramfs-always"),
+            ("rramfs-dio", "rramfs"),
+            ("rramfs-dio", "tmpfs-dio"),
+        ] {
+            if let (Some(x), Some(y)) = (med(&f.case, a), med(&f.case, b)) {
+                let name = if b == "rramfs-always" {
+                    "slowpath/always".to_string()
+                } else {
+                    format!("{a}/{b}")
+                };
+                write!(line, " {name} {:.3}", x / y).unwrap();
+            }
+        }
+        writeln!(out, "{line}").unwrap();
+    }
+    print!("{out}");
+}
