@@ -80,6 +80,11 @@ extern "C" {
     pub(crate) fn rramfs_folio_mapping(folio: *mut bindings::folio)
         -> *mut bindings::address_space;
     pub(crate) fn rramfs_folio_put(folio: *mut bindings::folio);
+    pub(crate) fn rramfs_folio_geometry(
+        folio: *mut bindings::folio,
+        pos: *mut i64,
+        size: *mut usize,
+    );
     pub(crate) fn rramfs_folio_size(folio: *mut bindings::folio) -> usize;
     pub(crate) fn rramfs_folio_pos(folio: *mut bindings::folio) -> i64;
     pub(crate) fn rramfs_folio_nr_pages(folio: *mut bindings::folio) -> u64;
@@ -92,7 +97,8 @@ extern "C" {
     pub(crate) fn rramfs_cond_resched();
     pub(crate) fn rramfs_i_size_read(inode: *const bindings::inode) -> i64;
     pub(crate) fn rramfs_i_size_write(inode: *mut bindings::inode, size: i64);
-    pub(crate) fn rramfs_iocb_is_nowait(iocb: *const bindings::kiocb) -> bool;
+    pub(crate) static rramfs_iocb_nowait: c_int;
+    pub(crate) static rramfs_iocb_dsync: c_int;
     pub(crate) fn rramfs_generic_write_sync(iocb: *mut bindings::kiocb, count: isize) -> isize;
     pub(crate) fn rramfs_finish_open_simple(file: *mut bindings::file, error: c_int) -> c_int;
     pub(crate) fn rramfs_d_alloc_sibling(dentry: *mut bindings::dentry) -> *mut bindings::dentry;

@@ -79,8 +79,8 @@ unsafe extern "C" fn write_iter(
     // rramfs does not set FMODE_NOWAIT, so the VFS refuses RWF_NOWAIT with
     // EOPNOTSUPP; a kiocb that still asks not to block gets EAGAIN, as the
     // write would take the inode lock and may allocate.
-    // SAFETY: `iocb` is live for the call.
-    if unsafe { ffi::rramfs_iocb_is_nowait(iocb) } {
+    // SAFETY: `iocb` is live for the call; the flag is a constant.
+    if unsafe { (*iocb).ki_flags & ffi::rramfs_iocb_nowait } != 0 {
         return EAGAIN.to_errno() as isize;
     }
     // SAFETY: `iocb` and `from` are live.
@@ -98,8 +98,10 @@ unsafe extern "C" fn write_iter(
     let ret = unsafe { write_locked(iocb, from) };
     // SAFETY: Locked above.
     unsafe { bindings::up_write(&raw mut (*inode).i_rwsem) };
-    if ret > 0 {
-        // SAFETY: `iocb` is live; O_SYNC/O_DSYNC end in `noop_fsync`.
+    // O_SYNC/O_DSYNC: `generic_write_sync()` ends in our fsync.
+    // SAFETY: `iocb` is live; the flag is a constant.
+    if ret > 0 && unsafe { (*iocb).ki_flags & ffi::rramfs_iocb_dsync } != 0 {
+        // SAFETY: `iocb` is live.
         return unsafe { ffi::rramfs_generic_write_sync(iocb, ret) };
     }
     ret

@@ -17,9 +17,14 @@ use crate::{ffi, super_block::SbInfo};
 ///
 /// # Invariants
 ///
-/// `self.0` is a valid folio, locked by this owner, with one reference held
-/// by it; both are dropped by `Drop`.
-pub(crate) struct LockedFolio(*mut bindings::folio);
+/// `folio` is a valid folio, locked by this owner, with one reference held
+/// by it; both are dropped by `Drop`.  `pos` and `size` are its file offset
+/// and size, which cannot change while it is locked.
+pub(crate) struct LockedFolio {
+    folio: *mut bindings::folio,
+    pos: i64,
+    size: usize,
+}
 
 impl LockedFolio {
     /// Finds the folio caching `index` of `mapping`, locks it, or allocates,
@@ -39,10 +44,6 @@ impl LockedFolio {
     ) -> Result<Self> {
         // SAFETY: `mapping` is live; its host and superblock outlive it.
         let (inode, fsi) = unsafe { ((*mapping).host, SbInfo::of((*(*mapping).host).i_sb)) };
-        // SAFETY: `mapping` is live.
-        let gfp = unsafe { (*mapping).gfp_mask };
-        // SAFETY: `mapping` is live.
-        let max_order = unsafe { ffi::rramfs_mapping_max_folio_order(mapping) };
         loop {
             // SAFETY: `mapping` is live; the result is null (absent), an
             // error pointer, or a locked folio with a reference.
@@ -50,7 +51,8 @@ impl LockedFolio {
             if !f.is_null() {
                 kernel::error::from_err_ptr(f)?;
                 // INVARIANT: Found locked and referenced.
-                let folio = LockedFolio(f);
+                // SAFETY: Found locked and referenced.
+                let folio = unsafe { LockedFolio::from_raw(f) };
                 // Not uptodate means not charged (left by a `read_folio`
                 // that hit the limit): charge it before it holds data.
                 if !folio.is_uptodate() {
@@ -60,6 +62,13 @@ impl LockedFolio {
                 return Ok(folio);
             }
 
+            // SAFETY: `mapping` is live.
+            let (gfp, max_order) = unsafe {
+                (
+                    (*mapping).gfp_mask,
+                    ffi::rramfs_mapping_max_folio_order(mapping),
+                )
+            };
             // Largest folio that `len` fills, that is naturally aligned at
             // `index`, and that the mapping allows.
             let pages = (len >> bindings::PAGE_SHIFT).max(1);
@@ -97,8 +106,8 @@ impl LockedFolio {
                     // makes it uptodate before the lock is dropped.
                     // SAFETY: `inode` is live.
                     unsafe { crate::super_block::inode_blocks_add(inode, nr) };
-                    // INVARIANT: Locked and referenced by `filemap_add_folio`.
-                    return Ok(LockedFolio(folio));
+                    // SAFETY: Locked and referenced by `filemap_add_folio`.
+                    return Ok(unsafe { LockedFolio::from_raw(folio) });
                 }
                 // SAFETY: Not inserted: drops the only reference.
                 unsafe { ffi::rramfs_folio_put(folio) };
@@ -123,31 +132,33 @@ impl LockedFolio {
     /// `folio` is locked and referenced, both owned by the caller and
     /// handed over.
     pub(crate) unsafe fn from_raw(folio: *mut bindings::folio) -> Self {
-        // INVARIANT: By the safety requirements.
-        LockedFolio(folio)
+        let (mut pos, mut size) = (0, 0);
+        // SAFETY: By the safety requirements the folio is valid.
+        unsafe { ffi::rramfs_folio_geometry(folio, &mut pos, &mut size) };
+        // INVARIANT: By the safety requirements; the geometry is read while
+        // the folio is locked.
+        LockedFolio { folio, pos, size }
     }
 
     /// The raw folio, valid while `self` lives.
     pub(crate) fn as_raw(&self) -> *mut bindings::folio {
-        self.0
+        self.folio
     }
 
     /// The folio's size in bytes.
     pub(crate) fn size(&self) -> usize {
-        // SAFETY: By the type invariants the folio is valid.
-        unsafe { ffi::rramfs_folio_size(self.0) }
+        self.size
     }
 
     /// The file offset of the folio's first byte.
     pub(crate) fn pos(&self) -> i64 {
-        // SAFETY: By the type invariants the folio is valid.
-        unsafe { ffi::rramfs_folio_pos(self.0) }
+        self.pos
     }
 
     /// Whether the folio's contents are valid.
     pub(crate) fn is_uptodate(&self) -> bool {
         // SAFETY: By the type invariants the folio is valid.
-        unsafe { ffi::rramfs_folio_test_uptodate(self.0) }
+        unsafe { ffi::rramfs_folio_test_uptodate(self.folio) }
     }
 
     /// Zeroes `[start, end)` of the folio (byte offsets within it).
@@ -155,7 +166,7 @@ impl LockedFolio {
         if start < end {
             // SAFETY: The folio is valid and locked; the range is checked to
             // be inside it by the shim's `folio_zero_segment`.
-            unsafe { ffi::rramfs_folio_zero_segment(self.0, start, end) };
+            unsafe { ffi::rramfs_folio_zero_segment(self.folio, start, end) };
         }
     }
 
@@ -187,14 +198,14 @@ impl LockedFolio {
         copied: usize,
     ) {
         // SAFETY: The folio is valid.
-        unsafe { ffi::rramfs_flush_dcache_folio(self.0) };
+        unsafe { ffi::rramfs_flush_dcache_folio(self.folio) };
         if !self.is_uptodate() {
             self.zero(offset + copied, offset + len);
             // SAFETY: The folio is locked, charged, and all of it was
             // initialised; dirty keeps it in the cache (see module doc).
             unsafe {
-                ffi::rramfs_folio_mark_uptodate(self.0);
-                bindings::folio_mark_dirty(self.0);
+                ffi::rramfs_folio_mark_uptodate(self.folio);
+                bindings::folio_mark_dirty(self.folio);
             }
         }
         if copied == 0 {
@@ -208,7 +219,7 @@ impl LockedFolio {
                 ffi::rramfs_i_size_write(inode, end);
             }
             // The folio holds the only copy of the data.
-            bindings::folio_mark_dirty(self.0);
+            bindings::folio_mark_dirty(self.folio);
         }
     }
 }
@@ -217,8 +228,8 @@ impl Drop for LockedFolio {
     fn drop(&mut self) {
         // SAFETY: By the type invariants we hold the lock and a reference.
         unsafe {
-            bindings::folio_unlock(self.0);
-            ffi::rramfs_folio_put(self.0);
+            bindings::folio_unlock(self.folio);
+            ffi::rramfs_folio_put(self.folio);
         }
     }
 }

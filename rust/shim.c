@@ -301,6 +301,12 @@ void rramfs_folio_put(struct folio *folio)
 	folio_put(folio);
 }
 
+void rramfs_folio_geometry(struct folio *folio, loff_t *pos, size_t *size)
+{
+	*pos = folio_pos(folio);
+	*size = folio_size(folio);
+}
+
 size_t rramfs_folio_size(struct folio *folio)
 {
 	return folio_size(folio);
@@ -361,10 +367,9 @@ void rramfs_i_size_write(struct inode *inode, loff_t size)
 	i_size_write(inode, size);
 }
 
-bool rramfs_iocb_is_nowait(const struct kiocb *iocb)
-{
-	return iocb->ki_flags & IOCB_NOWAIT;
-}
+/* kiocb flags that are macros (with casts) in C, as values Rust can read. */
+const int rramfs_iocb_nowait = IOCB_NOWAIT;
+const int rramfs_iocb_dsync = IOCB_DSYNC;
 
 ssize_t rramfs_generic_write_sync(struct kiocb *iocb, ssize_t count)
 {

@@ -80,6 +80,7 @@ size_t rramfs_copy_folio_to_iter(struct folio *folio, size_t offset,
 void rramfs_file_accessed(struct file *file);
 struct address_space *rramfs_folio_mapping(struct folio *folio);
 void rramfs_folio_put(struct folio *folio);
+void rramfs_folio_geometry(struct folio *folio, loff_t *pos, size_t *size);
 size_t rramfs_folio_size(struct folio *folio);
 loff_t rramfs_folio_pos(struct folio *folio);
 u64 rramfs_folio_nr_pages(struct folio *folio);
@@ -92,7 +93,8 @@ bool rramfs_fatal_signal_pending(void);
 void rramfs_cond_resched(void);
 loff_t rramfs_i_size_read(const struct inode *inode);
 void rramfs_i_size_write(struct inode *inode, loff_t size);
-bool rramfs_iocb_is_nowait(const struct kiocb *iocb);
+extern const int rramfs_iocb_nowait;
+extern const int rramfs_iocb_dsync;
 ssize_t rramfs_generic_write_sync(struct kiocb *iocb, ssize_t count);
 int rramfs_finish_open_simple(struct file *file, int error);
 struct dentry *rramfs_d_alloc_sibling(struct dentry *dentry);

@@ -49,24 +49,23 @@ pub(crate) unsafe fn perform_write(
     let st = &fsi.stats;
     stats::inc(&st.write_calls);
 
+    // Bound a chunk by the largest folio the mapping may use.
+    // SAFETY: `mapping` is live.
+    let chunk = bindings::PAGE_SIZE << unsafe { ffi::rramfs_mapping_max_folio_order(mapping) };
     let mut written = 0usize;
     let mut status = Ok(());
-    // SAFETY: `from` is live for the whole call.
-    while unsafe { ffi::rramfs_iov_iter_count(from) } != 0 {
+    loop {
+        // SAFETY: `from` is live for the whole call.
+        let count = unsafe { ffi::rramfs_iov_iter_count(from) };
+        if count == 0 {
+            break;
+        }
         // SAFETY: Reads the current task's pending signals.
         if unsafe { ffi::rramfs_fatal_signal_pending() } {
             status = Err(EINTR);
             break;
         }
-        // SAFETY: `from` is live.
-        let count = unsafe { ffi::rramfs_iov_iter_count(from) };
         let index = (pos as u64) >> bindings::PAGE_SHIFT;
-        // Bound a chunk by the largest folio the mapping may use.
-        let chunk = bindings::PAGE_SIZE
-            << unsafe {
-                // SAFETY: `mapping` is live.
-                ffi::rramfs_mapping_max_folio_order(mapping)
-            };
         let mut bytes = count.min(chunk - (pos as usize & (chunk - 1)));
 
         if prefault == Prefault::Always {

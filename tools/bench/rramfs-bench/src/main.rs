@@ -16,6 +16,8 @@ use std::time::Instant;
 
 struct Opts {
     quick: bool,
+    /// Only the cases whose name starts with this (and no floors).
+    only: Option<String>,
     mode: String,
     contenders: Vec<(String, String)>,
 }
@@ -191,6 +193,7 @@ fn two_threads(dir: &str, f: fn(&str) -> f64) -> f64 {
 fn parse() -> Opts {
     let mut o = Opts {
         quick: false,
+        only: None,
         mode: "wallclock".into(),
         contenders: Vec::new(),
     };
@@ -198,6 +201,7 @@ fn parse() -> Opts {
     while let Some(a) = args.next() {
         match a.as_str() {
             "--quick" => o.quick = true,
+            "--case" => o.only = args.next(),
             "--mode" => o.mode = args.next().expect("--mode icount|wallclock"),
             _ => {
                 let (n, d) = a.split_once('=').expect("NAME=DIR");
@@ -300,6 +304,12 @@ fn main() {
         }
     };
     for (case, who, f) in &cases {
+        if o.only
+            .as_ref()
+            .is_some_and(|p| !case.starts_with(p.as_str()))
+        {
+            continue;
+        }
         let mut per: BTreeMap<String, Vec<f64>> = BTreeMap::new();
         for _ in 0..reps {
             for w in who {
@@ -320,19 +330,22 @@ fn main() {
         eprintln!("bench: {case} done");
     }
     // Reference floors.
-    let mut floors = vec![Figure {
-        case: "floor getppid".into(),
-        who: "syscall".into(),
-        samples: (0..reps).map(|_| floor_getppid(small_ops)).collect(),
-    }];
-    for size in [1usize, 64, 512, 4096, 65536, 1 << 20] {
+    let mut floors = Vec::new();
+    if o.only.is_none() {
         floors.push(Figure {
-            case: format!("floor memcpy {size} B"),
-            who: "user".into(),
-            samples: (0..reps)
-                .map(|_| floor_memcpy(size, if size >= 65536 { 200 } else { small_ops }))
-                .collect(),
+            case: "floor getppid".into(),
+            who: "syscall".into(),
+            samples: (0..reps).map(|_| floor_getppid(small_ops)).collect(),
         });
+        for size in [1usize, 64, 512, 4096, 65536, 1 << 20] {
+            floors.push(Figure {
+                case: format!("floor memcpy {size} B"),
+                who: "user".into(),
+                samples: (0..reps)
+                    .map(|_| floor_memcpy(size, if size >= 65536 { 200 } else { small_ops }))
+                    .collect(),
+            });
+        }
     }
 
     let unit = if o.mode == "icount" {
