@@ -30,22 +30,6 @@ if [ -z "$*" ] || [ -n "${PEERS:-}" ]; then
 	"$root/tools/testing/peers.sh"
 fi
 
-# Kernel-side checks after the suite.
-# FOLL_PIN balance: every pinned page was unpinned (no io_uring ring is
-# open now).  stat_refresh folds the per-CPU deltas first.
-# In-flight I/O of the VM itself (9p) pins pages transiently, so a leak is
-# a difference that persists: re-read a few times before calling it one.
-for try in 1 2 3 4 5; do
-	echo 1 >/proc/sys/vm/stat_refresh 2>/dev/null
-	read -r acq rel < <(awk '$1 == "nr_foll_pin_acquired" {a = $2} $1 == "nr_foll_pin_released" {r = $2} END {print a, r}' /proc/vmstat)
-	[ -n "$acq" ] && [ "$acq" = "$rel" ] && break
-	sleep 1
-done
-if [ -n "$acq" ] && [ "$acq" = "$rel" ]; then
-	echo "PASS kernel::foll_pin_balance"
-else
-	echo "FAIL kernel::foll_pin_balance: nr_foll_pin_acquired=$acq nr_foll_pin_released=$rel"
-fi
 # Debug flavor: kmemleak must find nothing allocated by rramfs.
 if [ -w /sys/kernel/debug/kmemleak ]; then
 	echo scan >/sys/kernel/debug/kmemleak

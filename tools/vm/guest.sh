@@ -19,6 +19,11 @@ else
 	exit 1
 fi
 
+# Memory levels before rramfs is used; compared after it is gone.
+meminfo() { awk -v k="$1:" '$1 == k {print $2}' /proc/meminfo; }
+sync; echo 2 >/proc/sys/vm/drop_caches
+slab0=$(meminfo Slab) unevict0=$(meminfo Unevictable)
+
 for m in $EXTRA_KOS; do insmod "$m"; done
 if ! insmod "$KO"; then
 	echo "rramfs-vm: insmod $KO failed"
@@ -63,6 +68,21 @@ fi
 mountpoint -q /mnt && umount /mnt
 for m in $(awk '$3 == "rramfs" {print $2}' /proc/mounts); do umount "$m"; done
 if err=$(rmmod rramfs 2>&1); then echo ok >"$out/unload"; else echo "rmmod: $err" >"$out/unload"; fi
+
+# FOLL_PIN balance: every page pinned during the run was unpinned.  In-flight
+# 9p I/O pins pages transiently, so only a difference that persists counts.
+for try in 1 2 3 4 5; do
+	echo 1 >/proc/sys/vm/stat_refresh 2>/dev/null
+	pins=$(awk '$1 == "nr_foll_pin_acquired" {a = $2} $1 == "nr_foll_pin_released" {r = $2} END {print a, r}' /proc/vmstat)
+	[ "${pins% *}" = "${pins#* }" ] && break
+	sleep 1
+done
+echo "$pins" >"$out/pins"
+
+# Memory back to its starting level: the page cache rramfs held
+# (unevictable) and the slab (inodes, dentries, xattrs), caches dropped.
+sync; echo 2 >/proc/sys/vm/drop_caches
+echo "$slab0 $(meminfo Slab) $unevict0 $(meminfo Unevictable)" >"$out/memory"
 for m in $EXTRA_KOS; do rmmod "$(basename "$m" .ko)" 2>/dev/null; done
 dmesg >"$out/dmesg"
 exit "$rc"

@@ -4,6 +4,8 @@
 #   vm::smap               the guest CPU had SMAP
 #   vm::kernel_log_clean   no warning, BUG, lockdep report... in dmesg
 #   vm::module_unload      rramfs unloaded after every mount was gone
+#   vm::foll_pin_balance   as many FOLL_PIN pins released as acquired
+#   vm::memory_returned    slab and page cache back to their starting level
 # Exits 1 if any failed.
 out=$1
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -29,4 +31,17 @@ fi
 
 [ "$(cat "$out/unload" 2>/dev/null)" = ok ] && ok=1 || ok=0
 result vm::module_unload $ok "$(cat "$out/unload" 2>/dev/null || echo 'run did not finish')"
+read -r acq rel <"$out/pins" 2>/dev/null
+[ -n "${acq:-}" ] && [ "$acq" = "${rel:-}" ] && ok=1 || ok=0
+result vm::foll_pin_balance $ok "nr_foll_pin_acquired=${acq:-?} nr_foll_pin_released=${rel:-?}"
+
+# Slab within 8 MiB of where it started (lockdep, 9p and the test tools
+# themselves move it a little), and the unevictable page cache within 1 MiB.
+if read -r slab0 slab1 unev0 unev1 <"$out/memory" 2>/dev/null; then
+	if [ "$slab1" -le $((slab0 + 8192)) ] && [ "$unev1" -le $((unev0 + 1024)) ]; then ok=1; else ok=0; fi
+	result vm::memory_returned $ok "Slab ${slab0} -> ${slab1} kB, Unevictable ${unev0} -> ${unev1} kB"
+	echo "vm: Slab ${slab0} -> ${slab1} kB, Unevictable ${unev0} -> ${unev1} kB" >&2
+else
+	result vm::memory_returned 0 "the run did not finish"
+fi
 exit $fail

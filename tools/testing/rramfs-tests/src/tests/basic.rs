@@ -12,6 +12,7 @@ crate::tests![
     umount_then_remount,
     module_pinned_while_mounted,
     memory_freed_at_umount,
+    module_alias_for_autoload,
 ];
 
 fn registered() -> TestResult {
@@ -94,6 +95,17 @@ fn memory_freed_at_umount() -> TestResult {
     ensure!(
         after <= base + 1024,
         "Unevictable {base} -> {after} KiB after umount: pages leaked"
+    );
+    Ok(())
+}
+
+fn module_alias_for_autoload() -> TestResult {
+    // MODULE_ALIAS_FS: `mount -t rramfs` loads an installed module.
+    let root = std::env::var("RRAMFS_ROOT").map_err(|_| "RRAMFS_ROOT not set")?;
+    let (rc, out) = sh(&format!("modinfo -F alias {root}/rramfs.ko"));
+    ensure!(
+        rc == 0 && out.lines().any(|l| l == "fs-rramfs"),
+        "alias: {out}"
     );
     Ok(())
 }
