@@ -3,7 +3,8 @@
 # directory, usable as KDIR for `make -C $KDIR M=...`.
 #
 #   KVER=7.3|6.12   kernel version (Debian's linux-source-$KVER)
-#   FLAVOR=default|debug   debug adds KASAN, kmemleak, DEBUG_PAGEALLOC, UBSAN
+#   FLAVOR=default|debug|bench   debug adds KASAN, kmemleak, DEBUG_PAGEALLOC,
+#                         UBSAN; bench drops lockdep and VM debugging
 #
 # The build lives in $RRAMFS_CACHE/build/<KVER>-<FLAVOR>-<hash of the config
 # fragments>; a finished build there is reused without running make.
@@ -15,7 +16,8 @@ frags=("$RRAMFS_ROOT/tools/kernel/rramfs.config")
 case $FLAVOR in
 default) ;;
 debug) frags+=("$RRAMFS_ROOT/tools/kernel/debug.config") ;;
-*) die "unknown FLAVOR=$FLAVOR (default|debug)" ;;
+bench) frags+=("$RRAMFS_ROOT/tools/kernel/bench.config") ;;
+*) die "unknown FLAVOR=$FLAVOR (default|debug|bench)" ;;
 esac
 
 hash=$(cat "${frags[@]}" | sha256sum | cut -c1-12)
@@ -62,12 +64,23 @@ km -s tinyconfig >&2
 KCONFIG_CONFIG="$out/.config" "$src/scripts/kconfig/merge_config.sh" -m -O "$out" \
 	"$out/.config" "${frags[@]}" >/dev/null
 km -s olddefconfig >&2
-bad=0
+# The last fragment to mention an option decides it.
+declare -A want=()
 for f in "${frags[@]}"; do
 	while IFS= read -r line; do
-		case $line in CONFIG_*=*) ;; *) continue ;; esac
-		grep -qxF "$line" "$out/.config" || { log "config dropped: $line"; bad=1; }
+		case $line in
+		CONFIG_*=*) want[${line%%=*}]=$line ;;
+		"# CONFIG_"*" is not set") o=${line#\# }; want[${o%% *}]=$line ;;
+		esac
 	done <"$f"
+done
+bad=0
+for opt in "${!want[@]}"; do
+	line=${want[$opt]}
+	case $line in
+	CONFIG_*) grep -qxF "$line" "$out/.config" || { log "config dropped: $line"; bad=1; } ;;
+	*) ! grep -q "^$opt=" "$out/.config" || { log "config still set: $opt"; bad=1; } ;;
+	esac
 done
 [ $bad = 0 ] || die "config fragment did not survive olddefconfig (see above)"
 km -s rustavailable >&2 || die "Rust is not available to the kernel build"
