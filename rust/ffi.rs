@@ -84,6 +84,7 @@ extern "C" {
         folio: *mut bindings::folio,
         pos: *mut i64,
         size: *mut usize,
+        uptodate: *mut bool,
     );
     pub(crate) fn rramfs_folio_size(folio: *mut bindings::folio) -> usize;
     pub(crate) fn rramfs_folio_pos(folio: *mut bindings::folio) -> i64;

@@ -19,11 +19,13 @@ use crate::{ffi, super_block::SbInfo};
 ///
 /// `folio` is a valid folio, locked by this owner, with one reference held
 /// by it; both are dropped by `Drop`.  `pos` and `size` are its file offset
-/// and size, which cannot change while it is locked.
+/// and size, which cannot change while it is locked; `uptodate` mirrors its
+/// PG_uptodate, which only this owner can set while it holds the lock.
 pub(crate) struct LockedFolio {
     folio: *mut bindings::folio,
     pos: i64,
     size: usize,
+    uptodate: core::cell::Cell<bool>,
 }
 
 impl LockedFolio {
@@ -132,12 +134,17 @@ impl LockedFolio {
     /// `folio` is locked and referenced, both owned by the caller and
     /// handed over.
     pub(crate) unsafe fn from_raw(folio: *mut bindings::folio) -> Self {
-        let (mut pos, mut size) = (0, 0);
+        let (mut pos, mut size, mut uptodate) = (0, 0, false);
         // SAFETY: By the safety requirements the folio is valid.
-        unsafe { ffi::rramfs_folio_geometry(folio, &mut pos, &mut size) };
-        // INVARIANT: By the safety requirements; the geometry is read while
-        // the folio is locked.
-        LockedFolio { folio, pos, size }
+        unsafe { ffi::rramfs_folio_geometry(folio, &mut pos, &mut size, &mut uptodate) };
+        // INVARIANT: By the safety requirements; read while the folio is
+        // locked.
+        LockedFolio {
+            folio,
+            pos,
+            size,
+            uptodate: core::cell::Cell::new(uptodate),
+        }
     }
 
     /// The raw folio, valid while `self` lives.
@@ -157,8 +164,7 @@ impl LockedFolio {
 
     /// Whether the folio's contents are valid.
     pub(crate) fn is_uptodate(&self) -> bool {
-        // SAFETY: By the type invariants the folio is valid.
-        unsafe { ffi::rramfs_folio_test_uptodate(self.folio) }
+        self.uptodate.get()
     }
 
     /// Zeroes `[start, end)` of the folio (byte offsets within it).
@@ -207,6 +213,7 @@ impl LockedFolio {
                 ffi::rramfs_folio_mark_uptodate(self.folio);
                 bindings::folio_mark_dirty(self.folio);
             }
+            self.uptodate.set(true);
         }
         if copied == 0 {
             return;

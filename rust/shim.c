@@ -301,10 +301,12 @@ void rramfs_folio_put(struct folio *folio)
 	folio_put(folio);
 }
 
-void rramfs_folio_geometry(struct folio *folio, loff_t *pos, size_t *size)
+void rramfs_folio_geometry(struct folio *folio, loff_t *pos, size_t *size,
+			   bool *uptodate)
 {
 	*pos = folio_pos(folio);
 	*size = folio_size(folio);
+	*uptodate = folio_test_uptodate(folio);
 }
 
 size_t rramfs_folio_size(struct folio *folio)

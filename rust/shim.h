@@ -80,7 +80,8 @@ size_t rramfs_copy_folio_to_iter(struct folio *folio, size_t offset,
 void rramfs_file_accessed(struct file *file);
 struct address_space *rramfs_folio_mapping(struct folio *folio);
 void rramfs_folio_put(struct folio *folio);
-void rramfs_folio_geometry(struct folio *folio, loff_t *pos, size_t *size);
+void rramfs_folio_geometry(struct folio *folio, loff_t *pos, size_t *size,
+			   bool *uptodate);
 size_t rramfs_folio_size(struct folio *folio);
 loff_t rramfs_folio_pos(struct folio *folio);
 u64 rramfs_folio_nr_pages(struct folio *folio);

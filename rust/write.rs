@@ -52,11 +52,13 @@ pub(crate) unsafe fn perform_write(
     // Bound a chunk by the largest folio the mapping may use.
     // SAFETY: `mapping` is live.
     let chunk = bindings::PAGE_SIZE << unsafe { ffi::rramfs_mapping_max_folio_order(mapping) };
+    // SAFETY: `from` is a live source iterator for the whole call, used
+    // only through this reference from here on.
+    let iter = unsafe { kernel::iov::IovIterSource::from_raw(from) };
     let mut written = 0usize;
     let mut status = Ok(());
     loop {
-        // SAFETY: `from` is live for the whole call.
-        let count = unsafe { ffi::rramfs_iov_iter_count(from) };
+        let count = iter.len();
         if count == 0 {
             break;
         }
@@ -71,7 +73,7 @@ pub(crate) unsafe fn perform_write(
         if prefault == Prefault::Always {
             stats::inc(&st.prefaults);
             // SAFETY: `from` is live; no folio lock is held here.
-            if unsafe { bindings::fault_in_iov_iter_readable(from, bytes) } == bytes {
+            if unsafe { bindings::fault_in_iov_iter_readable(iter.as_raw(), bytes) } == bytes {
                 status = Err(EFAULT);
                 break;
             }
@@ -92,8 +94,9 @@ pub(crate) unsafe fn perform_write(
         // SAFETY: The folio is locked and `[offset, offset + bytes)` lies in
         // it; the copy does not fault (it fails short instead), so holding
         // the folio lock across it cannot deadlock.
-        let copied =
-            unsafe { bindings::copy_folio_from_iter_atomic(folio.as_raw(), offset, bytes, from) };
+        let copied = unsafe {
+            bindings::copy_folio_from_iter_atomic(folio.as_raw(), offset, bytes, iter.as_raw())
+        };
         stats::inc(&st.atomic_copies);
         if copied < bytes {
             stats::inc(&st.short_copies);
@@ -110,7 +113,7 @@ pub(crate) unsafe fn perform_write(
             // that fails, the buffer is bad.
             stats::inc(&st.slowpath_faultins);
             // SAFETY: `from` is live; no lock is held.
-            if unsafe { bindings::fault_in_iov_iter_readable(from, bytes) } == bytes {
+            if unsafe { bindings::fault_in_iov_iter_readable(iter.as_raw(), bytes) } == bytes {
                 status = Err(EFAULT);
                 break;
             }
