@@ -98,6 +98,7 @@ extern "C" {
     pub(crate) fn rramfs_cond_resched();
     pub(crate) fn rramfs_i_size_read(inode: *const bindings::inode) -> i64;
     pub(crate) fn rramfs_i_size_write(inode: *mut bindings::inode, size: i64);
+    pub(crate) static rramfs_sb_nosec: kernel::ffi::c_ulong;
     pub(crate) static rramfs_iocb_nowait: c_int;
     pub(crate) static rramfs_iocb_dsync: c_int;
     pub(crate) fn rramfs_generic_write_sync(iocb: *mut bindings::kiocb, count: isize) -> isize;

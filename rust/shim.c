@@ -369,7 +369,8 @@ void rramfs_i_size_write(struct inode *inode, loff_t size)
 	i_size_write(inode, size);
 }
 
-/* kiocb flags that are macros (with casts) in C, as values Rust can read. */
+/* Flags that are macros (with casts) in C, as values Rust can read. */
+const unsigned long rramfs_sb_nosec = SB_NOSEC;
 const int rramfs_iocb_nowait = IOCB_NOWAIT;
 const int rramfs_iocb_dsync = IOCB_DSYNC;
 

@@ -94,6 +94,7 @@ bool rramfs_fatal_signal_pending(void);
 void rramfs_cond_resched(void);
 loff_t rramfs_i_size_read(const struct inode *inode);
 void rramfs_i_size_write(struct inode *inode, loff_t size);
+extern const unsigned long rramfs_sb_nosec;
 extern const int rramfs_iocb_nowait;
 extern const int rramfs_iocb_dsync;
 ssize_t rramfs_generic_write_sync(struct kiocb *iocb, ssize_t count);

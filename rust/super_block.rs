@@ -345,6 +345,10 @@ pub(crate) unsafe extern "C" fn rramfs_fill_super(sb: *mut bindings::super_block
         (*sb).s_magic = RRAMFS_MAGIC;
         (*sb).s_op = &SUPER_OPS;
         (*sb).s_time_gran = 1;
+        // Like tmpfs: once a file is seen to have no suid/sgid bit and no
+        // security.capability xattr, writes skip file_remove_privs()'s
+        // xattr lookup (the VFS clears S_NOSEC when either appears).
+        (*sb).s_flags |= ffi::rramfs_sb_nosec;
     }
 
     // SAFETY: `sb` is valid; the directory is removed in `kill_sb`.
