@@ -47,6 +47,15 @@ else
 fi
 # clippy-driver's objects are equivalent, but rebuild with rustc to be sure.
 make -s KDIR="$kdir" modules >/dev/null 2>&1
+# The host-side crates: clippy, with a SAFETY comment required on every
+# unsafe block as in the module.
+: >"$out/clippy-tools.log"
+ok=1
+for c in tools/testing/rramfs-tests samples tools/bench/rramfs-bench; do
+	cargo clippy -q --release --manifest-path "$c/Cargo.toml" -- \
+		-D clippy::undocumented_unsafe_blocks >>"$out/clippy-tools.log" 2>&1 || ok=0
+done
+result build::clippy_host_crates $ok "see $out/clippy-tools.log"
 if "$RRAMFS_ROOT/tools/fmtcheck.sh" >"$out/fmt.log" 2>&1; then
 	result build::rustfmt 1
 else

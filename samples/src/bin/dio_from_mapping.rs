@@ -42,6 +42,10 @@ fn main() {
         let n = libc::pwrite(fd, map, len, 0);
         assert_eq!(n, len as isize, "DIO write from own mapping failed");
         let pinned = stat_counter(&dir, "dio_pages_pinned") - pinned;
+        assert!(
+            pinned >= (len / 4096) as u64,
+            "the source pages were not pinned"
+        );
         println!("dio_from_mapping: ok ({n} bytes; {pinned} pages pinned and unpinned)");
         libc::munmap(map, len);
         libc::close(fd);

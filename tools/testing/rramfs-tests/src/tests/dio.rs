@@ -199,11 +199,8 @@ fn misaligned_is_einval() -> TestResult {
     ensure_eq!(pwrite(fd, src.ptr, 100, 0), Err(libc::EINVAL), "length");
     ensure_eq!(pwrite(fd, src.ptr, 512, 100), Err(libc::EINVAL), "offset");
     // SAFETY: Inside the buffer.
-    ensure_eq!(
-        pwrite(fd, unsafe { src.ptr.add(8) }, 512, 0),
-        Err(libc::EINVAL),
-        "memory"
-    );
+    let misaligned = unsafe { src.ptr.add(8) };
+    ensure_eq!(pwrite(fd, misaligned, 512, 0), Err(libc::EINVAL), "memory");
     ensure_eq!(dread(fd, &src, 100, 0), Err(libc::EINVAL), "read length");
     ensure_eq!(std::fs::metadata(m.path("f")).unwrap().len(), 0);
     ensure_eq!(
@@ -270,10 +267,8 @@ fn huge_length_is_bounded() -> TestResult {
     let buf = abuf(2 << 20)?;
     fill(&buf, 27);
     // SAFETY: Unmapping the second half of our own mapping.
-    ensure_eq!(
-        unsafe { libc::munmap(buf.ptr.add(1 << 20).cast(), 1 << 20) },
-        0
-    );
+    let r = unsafe { libc::munmap(buf.ptr.add(1 << 20).cast(), 1 << 20) };
+    ensure_eq!(r, 0);
     ensure_eq!(pwrite(fd, buf.ptr, 1 << 40, 0), Ok(1 << 20));
     // And a huge read of a small file returns what is there.
     let small = dopen(&m, "small", 0)?;
@@ -318,15 +313,8 @@ fn write_from_same_file_mapping() -> TestResult {
         );
         // Overlapping ranges: pages 2..6 onto 4..8.
         // SAFETY: Inside the mapping.
-        ensure_eq!(
-            pwrite(
-                fd,
-                unsafe { map.ptr.add(2 * PAGE) },
-                4 * PAGE,
-                (4 * PAGE) as i64
-            ),
-            Ok(4 * PAGE)
-        );
+        let page2 = unsafe { map.ptr.add(2 * PAGE) };
+        ensure_eq!(pwrite(fd, page2, 4 * PAGE, (4 * PAGE) as i64), Ok(4 * PAGE));
         expect.copy_within(2 * PAGE..6 * PAGE, 4 * PAGE);
         // A range onto a later part of the file, growing it.
         ensure_eq!(

@@ -412,10 +412,8 @@ fn xattrs_user_trusted_security() -> TestResult {
     let d = CString::new(m.path("d").to_str().unwrap()).unwrap();
     let nm = CString::new("user.d").unwrap();
     // SAFETY: Valid strings.
-    ensure_eq!(
-        unsafe { libc::setxattr(d.as_ptr(), nm.as_ptr(), b"1".as_ptr().cast(), 1, 0) },
-        0
-    );
+    let r = unsafe { libc::setxattr(d.as_ptr(), nm.as_ptr(), b"1".as_ptr().cast(), 1, 0) };
+    ensure_eq!(r, 0);
     Ok(())
 }
 

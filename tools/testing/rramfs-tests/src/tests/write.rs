@@ -147,12 +147,11 @@ fn write_from_same_folio(dontneed: bool) -> TestResult {
         0,
     )?;
     if dontneed {
-        let _ = map.slice()[0]; // fault in, then drop the PTEs
-                                // SAFETY: Advising our own mapping.
-        ensure_eq!(
-            unsafe { libc::madvise(map.ptr.cast(), map.len, libc::MADV_DONTNEED) },
-            0
-        );
+        // Fault the page in, then drop the PTEs.
+        let _ = map.slice()[0];
+        // SAFETY: Advising our own mapping.
+        let r = unsafe { libc::madvise(map.ptr.cast(), map.len, libc::MADV_DONTNEED) };
+        ensure_eq!(r, 0);
     }
     let before = m.stats()?;
     // A page written onto itself.
