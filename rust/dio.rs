@@ -1,35 +1,42 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The O_DIRECT path: data moves between the caller's pages and the file's
-//! folios with no access to user memory while a filesystem lock is held.
+//! folios, and no user memory is faulted or pinned while a lock that a page
+//! fault can take is held (folio locks, the invalidate lock, `mmap_lock`).
 //!
 //! Per batch of at most [`BATCH_PAGES`] pages:
 //!
 //! 1. get the caller's pages with `iov_iter_extract_pages()`, holding no
-//!    lock.  For user-backed iterators (ubuf, iovec) this pins them
+//!    folio lock.  For user-backed iterators (ubuf, iovec) this pins them
 //!    (FOLL_PIN), which may fault — and a fault on an mmap of an rramfs file
-//!    runs rramfs and page-cache code that takes that file's folio locks.
-//!    For bvec/kvec/folioq iterators (splice, sendfile, io_uring fixed
-//!    buffers, the loop driver) it hands out the pages without a pin or a
-//!    reference, and they must not be released;
-//! 2. take the locks (writes: the inode's `i_rwsem`, then one folio lock at a
-//!    time) and copy with `kmap_local` between the pages and the folios;
-//! 3. drop the locks, then unpin exactly what was pinned (dirtying it after
-//!    a read, which wrote into it).
+//!    runs page-cache code that takes that file's folio locks and
+//!    invalidate lock.  For bvec/kvec/folioq iterators (splice, sendfile,
+//!    io_uring fixed buffers, the loop driver) it hands out the pages
+//!    without a pin or a reference, and they must not be released;
+//! 2. copy with `kmap_local` between the pages and the folios, one folio
+//!    lock at a time;
+//! 3. unpin exactly what was pinned (dirtying it after a read, which wrote
+//!    into it).
 //!
-//! Since no user page is faulted with a lock held, a DIO whose buffer is an
-//! mmap of the same file, or of another file that another task is writing
-//! the other way (the ABBA case), cannot deadlock.  The batch bounds the
-//! page array whatever the request length.
-//!
-//! A write is checked (O_APPEND, RLIMIT_FSIZE, s_maxbytes, suid removal,
-//! times) under the inode lock of its first batch; later batches retake the
-//! lock, so a DIO write longer than a batch is not atomic against other
-//! writers (as in most filesystems' DIO).
+//! A write holds the inode's `i_rwsem` (exclusive) for its whole length,
+//! as ext4 and XFS do around `iomap_dio_rw()`: it is atomic against other
+//! writers, and its checks (O_APPEND, RLIMIT_FSIZE, s_maxbytes, suid
+//! removal, times) apply to all of it.  Pinning under `i_rwsem` cannot
+//! deadlock, because no rramfs fault path takes it: a DIO whose buffer is
+//! an mmap of the same file, or of another file that another task is
+//! writing the other way (the ABBA case), faults without waiting for it.
+//! Reads take no inode lock.  The batch bounds the page array whatever the
+//! request length.
 
 use kernel::{bindings, ffi::c_ulong, prelude::*};
 
-use crate::{ffi, folio::LockedFolio, stats, super_block::SbInfo};
+use crate::{
+    ffi,
+    folio::LockedFolio,
+    locks::{InodeLock, InvalidateLock},
+    stats,
+    super_block::SbInfo,
+};
 
 /// Pages per batch: 256 KiB with 4 KiB pages.
 const BATCH_PAGES: usize = 64;
@@ -271,21 +278,29 @@ pub(crate) unsafe fn write(iocb: *mut bindings::kiocb, from: *mut bindings::iov_
     let fsi = unsafe { SbInfo::of((*inode).i_sb) };
     let st = &fsi.stats;
     stats::inc(&st.dio_calls);
-    // With O_APPEND the position is only known under the lock; it must be
-    // aligned too, which the first batch checks.
+    // Length and memory alignment, before any lock; the position is checked
+    // again under it (O_APPEND moves it).
     // SAFETY: `iocb` and `from` are live.
     if let Err(e) = unsafe { check_alignment(fsi, (*iocb).ki_pos, from) } {
         return e.to_errno() as isize;
     }
-    // SAFETY: `from` is live.
-    let mut allowed = unsafe { ffi::rramfs_iov_iter_count(from) };
-    let mut pos = 0i64;
+    // SAFETY: `inode` is live; see the module doc for why user pages may
+    // be pinned under this lock.
+    let lock = unsafe { InodeLock::new(inode) };
+    // SAFETY: `iocb` and `from` are live and the inode locked.
+    let count = match unsafe { checks_locked(iocb, fsi, from) } {
+        Ok(0) => return 0,
+        Ok(n) => n,
+        Err(e) => return e.to_errno() as isize,
+    };
+    // SAFETY: `iocb` is live.
+    let start = unsafe { (*iocb).ki_pos };
+    let mut pos = start;
     let mut done = 0usize;
-    let mut first = true;
     let mut err = Ok(());
-    while done < allowed {
-        let want = (allowed - done).min(BATCH_PAGES * bindings::PAGE_SIZE);
-        // 1. Pin the source, holding no lock.
+    while done < count {
+        let want = (count - done).min(BATCH_PAGES * bindings::PAGE_SIZE);
+        // 1. Pin the source: no folio lock is held.
         // SAFETY: `from` is live.
         let batch = match unsafe { Batch::extract(from, want, st) } {
             Ok(b) => b,
@@ -294,51 +309,38 @@ pub(crate) unsafe fn write(iocb: *mut bindings::kiocb, from: *mut bindings::iov_
                 break;
             }
         };
-        // 2. Lock, check (first batch), copy into the cache.
-        // SAFETY: `inode` is live.
-        unsafe { bindings::down_write(&raw mut (*inode).i_rwsem) };
-        let mut usable = batch.bytes;
-        if first {
-            first = false;
-            // SAFETY: `iocb` is live and the inode locked.
-            match unsafe { checks_locked(iocb, fsi, allowed) } {
-                Ok(n) => allowed = n,
-                Err(e) => {
-                    // SAFETY: Locked above.
-                    unsafe { bindings::up_write(&raw mut (*inode).i_rwsem) };
-                    batch.release(false, st);
-                    return e.to_errno() as isize;
-                }
-            }
-            // SAFETY: `iocb` is live.
-            pos = unsafe { (*iocb).ki_pos };
-            usable = usable.min(allowed);
-        }
+        // 2. Copy into the cache, a folio lock at a time.
         // SAFETY: `mapping` is live, its inode locked; the batch's pages
-        // hold `usable` bytes of source.
-        let copied = unsafe { copy_to_cache(mapping, inode, pos, &batch, usable) };
-        // SAFETY: Locked above.
-        unsafe { bindings::up_write(&raw mut (*inode).i_rwsem) };
+        // hold `batch.bytes` bytes of source.
+        let copied = unsafe { copy_to_cache(mapping, inode, pos, &batch, batch.bytes) };
         // 3. Unpin the source (it was only read).
+        let extracted = batch.bytes;
         batch.release(false, st);
-        let copied = match copied {
-            Ok(n) => n,
-            Err(e) => {
-                err = Err(e);
-                0
-            }
-        };
+        let copied = copied.unwrap_or_else(|e| {
+            err = Err(e);
+            0
+        });
         pos += copied as i64;
         done += copied;
-        if copied < usable || err.is_err() {
+        if copied < extracted || err.is_err() {
             break;
         }
-        // SAFETY: No lock is held.
+        // SAFETY: May sleep; only `i_rwsem` is held.
         unsafe { ffi::rramfs_cond_resched() };
         // SAFETY: Reads the current task's pending signals.
         if unsafe { ffi::rramfs_fatal_signal_pending() } {
             break;
         }
+    }
+    drop(lock);
+    // The iterator must say what was written, as after
+    // `generic_file_direct_write()`: io_uring and the splice code resume
+    // from it after a short write.
+    // SAFETY: `from` is live.
+    let consumed = count - unsafe { ffi::rramfs_iov_iter_count(from) };
+    if consumed > done {
+        // SAFETY: `from` advanced by `consumed` bytes during this call.
+        unsafe { bindings::iov_iter_revert(from, consumed - done) };
     }
     if done > 0 {
         // SAFETY: `iocb` is live.
@@ -354,17 +356,24 @@ pub(crate) unsafe fn write(iocb: *mut bindings::kiocb, from: *mut bindings::iov_
 }
 
 /// The write checks, done once under the inode lock: O_APPEND positioning,
-/// RLIMIT_FSIZE and s_maxbytes (which may shorten the write), alignment of
-/// the final position, suid/sgid removal and times.  Returns the byte
-/// count allowed.
+/// RLIMIT_FSIZE and s_maxbytes (which shorten `from`), alignment of the
+/// final position, suid/sgid removal and times.  Returns the byte count
+/// to write.
 ///
 /// # Safety
 ///
-/// `iocb` is live; its inode's `i_rwsem` is held for writing.
-unsafe fn checks_locked(iocb: *mut bindings::kiocb, fsi: &SbInfo, count: usize) -> Result<usize> {
-    let mut count = count as i64;
+/// `iocb` and `from` are live; the inode's `i_rwsem` is held for writing.
+unsafe fn checks_locked(
+    iocb: *mut bindings::kiocb,
+    fsi: &SbInfo,
+    from: *mut bindings::iov_iter,
+) -> Result<usize> {
     // SAFETY: See the function's safety requirements.
-    kernel::error::to_result(unsafe { bindings::generic_write_checks_count(iocb, &mut count) })?;
+    let count = unsafe { bindings::generic_write_checks(iocb, from) };
+    if count <= 0 {
+        kernel::error::to_result(count as i32)?;
+        return Ok(0);
+    }
     // SAFETY: `iocb` is live.
     let (pos, file) = unsafe { ((*iocb).ki_pos, (*iocb).ki_filp) };
     if pos as u64 & (u64::from(fsi.dio_align()) - 1) != 0 {
@@ -380,11 +389,12 @@ unsafe fn checks_locked(iocb: *mut bindings::kiocb, fsi: &SbInfo, count: usize) 
 /// Copies the first `len` bytes of `batch` into the page cache at `pos`.
 /// Returns the bytes copied, short on ENOSPC (the error only if none).
 ///
-/// The copy goes a folio at a time, each under its lock.  When the source
-/// is a mapping of this same file lying before the destination, it goes
-/// page by page from last to first instead, so that an overlapping source
-/// is read before it is overwritten (memmove semantics within a batch); a
-/// failure then is reported as an error, as no prefix was written.
+/// The copy goes a folio at a time, each under its lock.  When part of the
+/// source is a mapping of this same file lying before its destination
+/// (see [`source_before_destination`]), it goes page by page from last to
+/// first instead, so that an overlapping source is read before it is
+/// overwritten (memmove semantics within a batch).  A failure then is an
+/// error, as no prefix was written, and the file keeps its old size.
 ///
 /// # Safety
 ///
@@ -399,14 +409,91 @@ unsafe fn copy_to_cache(
     if len == 0 {
         return Ok(0);
     }
+    // SAFETY: As for this function.
+    if unsafe { source_before_destination(mapping, pos, batch, len) } {
+        // SAFETY: The inode is locked.
+        let old_size = unsafe { ffi::rramfs_i_size_read(inode) };
+        // SAFETY: As for this function.
+        let r = unsafe { copy_pieces(mapping, inode, pos, batch, len, true) };
+        if r.is_err() {
+            // The pages written from the end raised the size: undo that.
+            // SAFETY: The inode is locked.
+            unsafe { shrink_back(inode, old_size) };
+        }
+        return r;
+    }
+    // SAFETY: As for this function.
+    unsafe { copy_pieces(mapping, inode, pos, batch, len, false) }
+}
+
+/// Whether some page of `batch` is a page of `mapping` that lies inside the
+/// destination `[pos, pos + len)` before the bytes it is copied to: copied
+/// forward, it would be overwritten before it is read.
+///
+/// Byte `k` of a source page at file index `fi`, extracted at batch page
+/// `i`, sits at file offset `d + k` with `d = fi * PAGE_SIZE - i *
+/// PAGE_SIZE + offset0`, and goes to `pos + k`: a forward copy reads it
+/// after overwriting it when `d < pos` and `d + k >= pos` for one of the
+/// page's `k`.
+///
+/// # Safety
+///
+/// `mapping` is live; the batch's pages are held.
+unsafe fn source_before_destination(
+    mapping: *mut bindings::address_space,
+    pos: i64,
+    batch: &Batch,
+    len: usize,
+) -> bool {
+    let ps = bindings::PAGE_SIZE as i64;
+    (0..batch.n).any(|i| {
+        // SAFETY: The page is held by the batch; the result is a hint
+        // (racy by nature: the page may be truncated meanwhile).
+        let fi = unsafe { ffi::rramfs_page_index_in(batch.pages[i], mapping) };
+        if fi < 0 {
+            return false;
+        }
+        // The batch bytes this page holds: `[lo, hi)`.
+        let hi = ((i as i64 + 1) * ps - batch.offset0 as i64).min(len as i64);
+        let d = fi * ps - i as i64 * ps + batch.offset0 as i64;
+        d < pos && d + hi > pos
+    })
+}
+
+/// Returns the size of `inode` to `old` after a failed write grew it, and
+/// drops (uncharges) the folios that the write added past it.
+///
+/// # Safety
+///
+/// `inode` is live and its `i_rwsem` held for writing.
+unsafe fn shrink_back(inode: *mut bindings::inode, old: i64) {
+    // SAFETY: As for this function.
+    unsafe {
+        if ffi::rramfs_i_size_read(inode) > old {
+            let _inval = InvalidateLock::new((*inode).i_mapping);
+            ffi::rramfs_i_size_write(inode, old);
+            bindings::truncate_pagecache(inode, old);
+            SbInfo::of((*inode).i_sb).recalc(inode);
+        }
+    }
+}
+
+/// The copy of [`copy_to_cache`], forward (a folio at a time) or in
+/// `reverse` (a page at a time, from the end).
+///
+/// # Safety
+///
+/// As for [`copy_to_cache`]; `len > 0`.
+unsafe fn copy_pieces(
+    mapping: *mut bindings::address_space,
+    inode: *mut bindings::inode,
+    pos: i64,
+    batch: &Batch,
+    len: usize,
+    reverse: bool,
+) -> Result<usize> {
     let shift = bindings::PAGE_SHIFT;
-    let first = (pos as u64) >> shift;
     let last = ((pos as u64) + len as u64 - 1) >> shift;
-    let (page, _) = batch.page_at(0);
-    // SAFETY: `page` is held by the batch; the result is only a hint.
-    let src_index = unsafe { ffi::rramfs_page_index_in(page, mapping) };
-    let reverse =
-        src_index >= 0 && (src_index as u64) < first && (src_index as u64) + batch.n as u64 > first;
     let mut copied = 0usize;
     let mut page_i = 0u64;
     while copied < len {

@@ -23,7 +23,7 @@ unsafe fn mknod_common(
     // SAFETY: `dir` is a live rramfs directory, so its superblock is live.
     let inode = unsafe { inode::new((*dir).i_sb, dir, mode, dev)? };
     // SAFETY: `inode` is new; `dir` and `dentry` are valid.
-    let err = unsafe { crate::ffi::rramfs_security_init(inode, dir, dentry) };
+    let err = unsafe { security_init(inode, dir, dentry) };
     if err != 0 {
         // SAFETY: Drops the only reference of the new inode.
         unsafe { bindings::iput(inode) };
@@ -36,6 +36,21 @@ unsafe fn mknod_common(
         touch_dir(dir);
     }
     Ok(inode)
+}
+
+/// Lets the LSM label a new inode; the attributes it asks for are kept
+/// (and charged) by [`crate::xattr::initxattrs`].
+///
+/// # Safety
+///
+/// `inode` is new and seen by nobody else; `dir` and `dentry` are valid.
+unsafe fn security_init(
+    inode: *mut bindings::inode,
+    dir: *mut bindings::inode,
+    dentry: *mut bindings::dentry,
+) -> c_int {
+    // SAFETY: As for this function; the callback is ours.
+    unsafe { crate::ffi::rramfs_security_init(inode, dir, dentry, Some(crate::xattr::initxattrs)) }
 }
 
 /// Sets an inode's mtime and ctime to now (a directory's, on a change to
@@ -140,7 +155,7 @@ unsafe extern "C" fn symlink(
         .to_bytes_with_nul()
         .len();
     // SAFETY: `inode` is new, `dir`/`dentry` valid.
-    let mut err = unsafe { crate::ffi::rramfs_security_init(inode, dir, dentry) };
+    let mut err = unsafe { security_init(inode, dir, dentry) };
     if err == 0 {
         // SAFETY: `inode` is a new symlink inode; `target` holds `len` bytes.
         err = unsafe { bindings::page_symlink(inode, target, len as c_int) };
@@ -178,7 +193,7 @@ unsafe extern "C" fn tmpfile(
     // SAFETY: `file` is being opened by the VFS; its dentry is valid.
     let dentry = unsafe { (*file).__bindgen_anon_1.f_path.dentry };
     // SAFETY: `inode` is new, `dir`/`dentry` valid.
-    let err = unsafe { crate::ffi::rramfs_security_init(inode, dir, dentry) };
+    let err = unsafe { security_init(inode, dir, dentry) };
     if err != 0 {
         // SAFETY: Drops the only reference of the new inode.
         unsafe { bindings::iput(inode) };

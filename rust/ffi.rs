@@ -11,7 +11,7 @@
 #![allow(improper_ctypes)]
 
 use kernel::bindings;
-use kernel::ffi::{c_char, c_int};
+use kernel::ffi::{c_char, c_int, c_void};
 
 /// Mount option numbers; must match `enum rramfs_opt` in `shim.h`.
 pub(crate) mod opt {
@@ -36,6 +36,12 @@ pub(crate) struct Param {
 
 extern "C" {
     pub(crate) fn rramfs_register() -> c_int;
+    pub(crate) fn rramfs_fc_error(fc: *mut c_void, msg: *const c_char) -> c_int;
+    pub(crate) fn rramfs_fc_error_name(
+        fc: *mut c_void,
+        fmt: *const c_char,
+        name: *const c_char,
+    ) -> c_int;
     pub(crate) fn rramfs_unregister();
     pub(crate) fn rramfs_debugfs_create(sb: *mut bindings::super_block) -> *mut bindings::dentry;
     pub(crate) fn rramfs_debugfs_remove(dir: *mut bindings::dentry);
@@ -53,7 +59,20 @@ extern "C" {
         inode: *mut bindings::inode,
         dir: *mut bindings::inode,
         dentry: *mut bindings::dentry,
+        initxattrs: Option<
+            unsafe extern "C" fn(
+                *mut bindings::inode,
+                *const bindings::xattr,
+                *mut c_void,
+            ) -> c_int,
+        >,
     ) -> c_int;
+    pub(crate) fn rramfs_listsecurity(
+        inode: *mut bindings::inode,
+        buf: *mut c_char,
+        size: usize,
+    ) -> isize;
+    pub(crate) fn rramfs_xattr_is_maclabel(suffix: *const c_char, len: usize) -> bool;
     pub(crate) fn rramfs_mapping_init(mapping: *mut bindings::address_space);
     pub(crate) fn rramfs_inode_spin_lock(inode: *mut bindings::inode);
     pub(crate) fn rramfs_inode_spin_unlock(inode: *mut bindings::inode);
@@ -99,6 +118,7 @@ extern "C" {
     pub(crate) fn rramfs_i_size_read(inode: *const bindings::inode) -> i64;
     pub(crate) fn rramfs_i_size_write(inode: *mut bindings::inode, size: i64);
     pub(crate) static rramfs_sb_nosec: kernel::ffi::c_ulong;
+    pub(crate) static rramfs_max_lfs_filesize: i64;
     pub(crate) static rramfs_iocb_nowait: c_int;
     pub(crate) static rramfs_iocb_dsync: c_int;
     pub(crate) fn rramfs_generic_write_sync(iocb: *mut bindings::kiocb, count: isize) -> isize;

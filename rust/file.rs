@@ -8,7 +8,14 @@
 
 use kernel::{bindings, error::to_result, prelude::*};
 
-use crate::{dio, ffi, folio, folio::LockedFolio, read, super_block::SbInfo, write};
+use crate::{
+    dio, ffi, folio,
+    folio::LockedFolio,
+    locks::{InodeLock, InvalidateLock},
+    read,
+    super_block::SbInfo,
+    write,
+};
 
 /// Sets up the page cache of a new inode: rramfs's address-space
 /// operations, large folios, never reclaimed (the cache is the storage).
@@ -91,13 +98,11 @@ unsafe extern "C" fn write_iter(
     // SAFETY: The file of a live kiocb is open, so its inode is live.
     let inode = unsafe { (*(*(*iocb).ki_filp).f_mapping).host };
     // SAFETY: `inode` is live; `i_rwsem` serialises writers and size
-    // changes.  No user memory is touched under it except by the atomic,
-    // non-faulting copy in `perform_write`.
-    unsafe { bindings::down_write(&raw mut (*inode).i_rwsem) };
+    // changes.  No rramfs fault path takes it (see `locks`).
+    let lock = unsafe { InodeLock::new(inode) };
     // SAFETY: `iocb` and `from` are live and the inode is locked.
     let ret = unsafe { write_locked(iocb, from) };
-    // SAFETY: Locked above.
-    unsafe { bindings::up_write(&raw mut (*inode).i_rwsem) };
+    drop(lock);
     // O_SYNC/O_DSYNC: `generic_write_sync()` ends in our fsync.
     // SAFETY: `iocb` is live; the flag is a constant.
     if ret > 0 && unsafe { (*iocb).ki_flags & ffi::rramfs_iocb_dsync } != 0 {
@@ -217,6 +222,61 @@ unsafe fn seek_hole_data(
     }
 }
 
+/// `file_operations::splice_read` (also sendfile's): data is spliced from
+/// the page cache by reference (`filemap_splice_read()`), but a hole is
+/// copied as zeros through [`read::read_iter`] (`copy_splice_read()`):
+/// the generic code would fill it with new folios, charged against
+/// `size=` — a sendfile of a sparse file could hit ENOSPC.  tmpfs serves
+/// holes from the zero page for the same reason.  Each call covers one
+/// run of data or hole; splice's callers loop.
+///
+/// # Safety
+///
+/// Called only by the kernel through rramfs's operation tables, with
+/// valid arguments and the locks that operation's contract documents.
+unsafe extern "C" fn splice_read(
+    file: *mut bindings::file,
+    ppos: *mut bindings::loff_t,
+    pipe: *mut bindings::pipe_inode_info,
+    len: usize,
+    flags: c_uint,
+) -> isize {
+    // SAFETY: `file` is open, so its mapping and inode are live; `ppos` is
+    // valid.
+    let (mapping, inode, pos) = unsafe { ((*file).f_mapping, (*(*file).f_mapping).host, *ppos) };
+    // SAFETY: `inode` is live.
+    let size = unsafe { ffi::rramfs_i_size_read(inode) };
+    if pos < 0 || pos >= size || len == 0 {
+        // SAFETY: As called; the generic code handles EOF.
+        return unsafe { bindings::filemap_splice_read(file, ppos, pipe, len, flags) };
+    }
+    let shift = bindings::PAGE_SHIFT;
+    let index = (pos as u64) >> shift;
+    let last = ((size - 1) as u64) >> shift;
+    let (mut first, mut nr, mut uptodate) = (0u64, 0u64, false);
+    // SAFETY: `mapping` is live; the out-pointers are valid.
+    let found =
+        unsafe { ffi::rramfs_find_folio(mapping, index, last, &mut first, &mut nr, &mut uptodate) };
+    // Where the run that starts at `pos` ends (in u64: the last folio of
+    // the largest file ends at 2^63), and whether it is data.
+    let (end, data) = if found && first <= index {
+        ((first + nr) << shift, uptodate)
+    } else if found {
+        (first << shift, false)
+    } else {
+        (size as u64, false)
+    };
+    let len = len.min((end.min(size as u64) - pos as u64) as usize);
+    // SAFETY: As called, with a length that stays in the run.
+    unsafe {
+        if data {
+            bindings::filemap_splice_read(file, ppos, pipe, len, flags)
+        } else {
+            bindings::copy_splice_read(file, ppos, pipe, len, flags)
+        }
+    }
+}
+
 /// `file_operations::fsync`: the page cache is the storage, so there is
 /// nothing to write back, but errors recorded on the mapping are reported.
 ///
@@ -261,11 +321,10 @@ unsafe extern "C" fn fallocate(
     let inode = unsafe { (*(*file).f_mapping).host };
     // SAFETY: `inode` is live; the lock serialises against writes and
     // truncation.
-    unsafe { bindings::down_write(&raw mut (*inode).i_rwsem) };
+    let lock = unsafe { InodeLock::new(inode) };
     // SAFETY: `file` is open and its inode locked.
     let ret = unsafe { fallocate_locked(file, inode, mode, offset, len) };
-    // SAFETY: Locked above.
-    unsafe { bindings::up_write(&raw mut (*inode).i_rwsem) };
+    drop(lock);
     match ret {
         Ok(()) => 0,
         Err(e) => e.to_errno() as c_long,
@@ -284,25 +343,44 @@ unsafe fn fallocate_locked(
     offset: i64,
     len: i64,
 ) -> Result {
-    let end = offset.checked_add(len).ok_or(EFBIG)?;
+    // The VFS refuses `offset < 0`, `len <= 0` and a sum past s_maxbytes;
+    // checked again here, as everything below relies on `offset < end`.
+    let end = match offset.checked_add(len) {
+        Some(end) if offset >= 0 && len > 0 => end,
+        _ => return Err(EINVAL),
+    };
     let keep_size = mode & FALLOC_FL_KEEP_SIZE != 0;
+    let punch = mode & FALLOC_FL_PUNCH_HOLE != 0;
+    if !punch {
+        // RLIMIT_FSIZE (SIGXFSZ) and s_maxbytes, even with KEEP_SIZE: the
+        // space is allocated either way (as tmpfs).
+        // SAFETY: The inode is live and locked.
+        to_result(unsafe { bindings::inode_newsize_ok(inode, end) })?;
+    }
     if mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE) != 0 {
         // Drop the range from the page cache: whole folios go (and are
-        // uncharged), partial ones are zeroed.  Mappings of it are zapped.
-        // SAFETY: The inode is locked; the range is valid.
+        // uncharged), partial ones are zeroed, mappings of it are zapped.
+        // The invalidate lock keeps page faults from bringing folios back
+        // in the middle of it (ZERO_RANGE: until they are zeros again).
+        // SAFETY: The inode is live; its mapping is its own `i_data`.
+        let _inval = unsafe { InvalidateLock::new((*inode).i_mapping) };
+        // SAFETY: The inode is locked; `offset < end`.
         unsafe {
             bindings::truncate_pagecache_range(inode, offset, end - 1);
             SbInfo::of((*inode).i_sb).recalc(inode);
         }
-    }
-    if mode & FALLOC_FL_PUNCH_HOLE == 0 {
+        if !punch {
+            // SAFETY: As for this function.
+            unsafe { preallocate(inode, offset, end)? };
+        }
+    } else {
         // SAFETY: As for this function.
         unsafe { preallocate(inode, offset, end)? };
-        // SAFETY: The inode is locked.
-        if !keep_size && end > unsafe { ffi::rramfs_i_size_read(inode) } {
-            // SAFETY: As above.
-            unsafe { ffi::rramfs_i_size_write(inode, end) };
-        }
+    }
+    // SAFETY: The inode is locked.
+    if !punch && !keep_size && end > unsafe { ffi::rramfs_i_size_read(inode) } {
+        // SAFETY: As above.
+        unsafe { ffi::rramfs_i_size_write(inode, end) };
     }
     // SAFETY: `file` is open and its inode locked.
     to_result(unsafe { bindings::file_modified(file) })
@@ -313,26 +391,27 @@ unsafe fn fallocate_locked(
 /// dropped again so that the failure leaves no charge behind; preallocated
 /// holes below EOF stay (they read as zeros either way).
 ///
+/// The loop runs on page indices, not byte positions: the last folio of
+/// the largest file ends at 2^63, which no `loff_t` can hold.
+///
 /// # Safety
 ///
-/// `inode` is live and its `i_rwsem` held for writing.
+/// `inode` is live and its `i_rwsem` held for writing; `0 <= start < end`.
 unsafe fn preallocate(inode: *mut bindings::inode, start: i64, end: i64) -> Result {
+    let shift = bindings::PAGE_SHIFT;
     // SAFETY: The inode is live.
     let mapping = unsafe { (*inode).i_mapping };
-    let mut pos = start;
-    while pos < end {
+    let mut index = (start as u64) >> shift;
+    let last = ((end - 1) as u64) >> shift;
+    while index <= last {
+        // Bytes wanted from `index` on, which bounds the folio size.
+        let want = usize::try_from((last - index + 1) << shift).unwrap_or(usize::MAX);
         // SAFETY: Reads the current task's pending signals.
         let res = if unsafe { ffi::rramfs_fatal_signal_pending() } {
             Err(EINTR)
         } else {
             // SAFETY: `mapping` is live; no folio lock is held.
-            unsafe {
-                LockedFolio::get_or_create(
-                    mapping,
-                    (pos as u64) >> bindings::PAGE_SHIFT,
-                    (end - pos) as usize,
-                )
-            }
+            unsafe { LockedFolio::get_or_create(mapping, index, want) }
         };
         let folio = match res {
             Ok(f) => f,
@@ -353,7 +432,7 @@ unsafe fn preallocate(inode: *mut bindings::inode, start: i64, end: i64) -> Resu
         folio.prepare_write(0, 0);
         // SAFETY: The inode is locked.
         unsafe { folio.finish_write(inode, 0, 0, 0) };
-        pos = folio.pos() + folio.size() as i64;
+        index = folio.index() + folio.nr_pages();
         drop(folio);
         // SAFETY: May sleep; only the inode lock is held.
         unsafe { ffi::rramfs_cond_resched() };
@@ -433,7 +512,7 @@ pub(crate) static FILE_OPS: Ops<bindings::file_operations> = Ops(bindings::file_
     mmap_prepare: Some(bindings::generic_file_mmap_prepare),
     fsync: Some(fsync),
     fallocate: Some(fallocate),
-    splice_read: Some(bindings::filemap_splice_read),
+    splice_read: Some(splice_read),
     splice_write: Some(bindings::iter_file_splice_write),
     llseek: Some(llseek),
     // SAFETY: All-zero is a valid `file_operations`.
@@ -442,13 +521,19 @@ pub(crate) static FILE_OPS: Ops<bindings::file_operations> = Ops(bindings::file_
 
 /// A table of C callbacks shared with the kernel.
 ///
-/// Some tables hold raw pointers (`file_operations::owner`), which makes
-/// them `!Sync` in Rust; the kernel only reads them.
+/// Some tables hold raw pointers (`file_operations::owner`, an xattr
+/// handler's prefix), which makes them `!Sync` in Rust.  `Sync` is declared
+/// below for exactly the tables rramfs shares, each an immutable static
+/// whose pointers lead only to other immutable statics.
 #[repr(transparent)]
 pub(crate) struct Ops<T>(pub(crate) T);
 
-// SAFETY: The tables are immutable statics that both Rust and C only read.
-unsafe impl<T> Sync for Ops<T> {}
+// SAFETY: An immutable static; its pointers (`owner` is null) are only read.
+unsafe impl Sync for Ops<bindings::file_operations> {}
+// SAFETY: An immutable static; `prefix` points at a static C string.
+unsafe impl Sync for Ops<bindings::xattr_handler> {}
+// SAFETY: Immutable; each pointer is null or leads to an `Ops` static above.
+unsafe impl Sync for Ops<[*const bindings::xattr_handler; 4]> {}
 
 /// `inode_operations::setattr` of regular files: `simple_setattr()`, then
 /// uncharge what a truncation dropped.
@@ -466,8 +551,15 @@ unsafe extern "C" fn setattr(
     let (inode, valid) = unsafe { ((*dentry).d_inode, (*attr).ia_valid) };
     // SAFETY: `inode` is live and locked.
     let old_size = unsafe { ffi::rramfs_i_size_read(inode) };
+    // A truncation drops folios: no page fault may bring one back past the
+    // new EOF meanwhile (and be charged for it).
+    // SAFETY: `attr` is valid.
+    let shrinks = valid & bindings::ATTR_SIZE != 0 && unsafe { (*attr).ia_size } < old_size;
+    // SAFETY: The inode is live; its mapping is its own `i_data`.
+    let inval = shrinks.then(|| unsafe { InvalidateLock::new((*inode).i_mapping) });
     // SAFETY: Called by the VFS with the inode locked.
     let err = unsafe { bindings::simple_setattr(idmap, dentry, attr) };
+    drop(inval);
     // SAFETY: `inode` and its superblock are live; the inode is locked.
     unsafe {
         SbInfo::of((*inode).i_sb).recalc(inode);

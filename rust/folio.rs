@@ -87,8 +87,18 @@ impl LockedFolio {
                     order -= 1;
                     continue;
                 }
+                // As `__filemap_get_folio()`: a large folio is an
+                // optimisation, so its allocation may fail fast and quietly
+                // (the loop falls back to smaller ones).
+                let alloc_gfp = if order > 0 {
+                    // `__GFP_NORETRY` is a macro the bindings lack; its bit is
+                    // there.
+                    gfp | (1 << bindings::___GFP_NORETRY_BIT) | bindings::__GFP_NOWARN
+                } else {
+                    gfp
+                };
                 // SAFETY: Allocates a new folio, or returns null.
-                let folio = unsafe { ffi::rramfs_filemap_alloc_folio(gfp, order) };
+                let folio = unsafe { ffi::rramfs_filemap_alloc_folio(alloc_gfp, order) };
                 if folio.is_null() {
                     fsi.unreserve(nr);
                     if order == 0 {
@@ -162,6 +172,16 @@ impl LockedFolio {
         self.pos
     }
 
+    /// The page index of the folio's first page.
+    pub(crate) fn index(&self) -> u64 {
+        (self.pos as u64) >> bindings::PAGE_SHIFT
+    }
+
+    /// The number of pages in the folio.
+    pub(crate) fn nr_pages(&self) -> u64 {
+        (self.size >> bindings::PAGE_SHIFT) as u64
+    }
+
     /// Whether the folio's contents are valid.
     pub(crate) fn is_uptodate(&self) -> bool {
         self.uptodate.get()
@@ -218,7 +238,9 @@ impl LockedFolio {
         if copied == 0 {
             return;
         }
-        let end = self.pos() + (offset + copied) as i64;
+        // Cannot overflow: writers are bounded by s_maxbytes (2^63 - 1),
+        // so `offset + copied` stops short of the end of the last folio.
+        let end = self.pos().saturating_add((offset + copied) as i64);
         // SAFETY: By the safety requirements the size is ours to change;
         // the folio lock orders this against truncation of the folio.
         unsafe {

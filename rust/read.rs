@@ -55,7 +55,8 @@ pub(crate) unsafe fn read_iter(iocb: *mut bindings::kiocb, to: *mut bindings::io
             }
             break;
         }
-        let end = size.min(pos + count as i64);
+        // `pos + count` may pass 2^63 in a file of s_maxbytes.
+        let end = size.min(pos.saturating_add(count as i64));
         let (nr, copied) = if folio.is_null() {
             let page = bindings::PAGE_SIZE as i64;
             let nr = (end - pos).min(page - (pos & (page - 1))) as usize;

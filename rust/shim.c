@@ -16,6 +16,7 @@
 #include <linux/statfs.h>
 #include <linux/uio.h>
 #include <linux/version.h>
+#include <linux/xattr.h>
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 19, 0)
 #include <linux/folio_batch.h>
 #else
@@ -91,7 +92,7 @@ static int rramfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 			return invalfc(fc, "gid %u is not mapped", p.gid.val);
 		break;
 	}
-	return rramfs_apply_param(fc->s_fs_info, &p);
+	return rramfs_apply_param(fc, fc->s_fs_info, &p);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -99,7 +100,7 @@ static int rramfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 
 static int rramfs_fill_super_fc(struct super_block *sb, struct fs_context *fc)
 {
-	return rramfs_fill_super(sb);
+	return rramfs_fill_super(fc, sb);
 }
 
 static int rramfs_get_tree(struct fs_context *fc)
@@ -110,7 +111,7 @@ static int rramfs_get_tree(struct fs_context *fc)
 static int rramfs_reconfigure_fc(struct fs_context *fc)
 {
 	sync_filesystem(fc->root->d_sb);
-	return rramfs_reconfigure(fc->root->d_sb, fc->s_fs_info);
+	return rramfs_reconfigure(fc, fc->root->d_sb, fc->s_fs_info);
 }
 
 static void rramfs_free_fc(struct fs_context *fc)
@@ -152,6 +153,17 @@ static struct file_system_type rramfs_fs_type = {
 	.fs_flags	= FS_USERNS_MOUNT,
 #endif
 };
+
+/* invalfc() for Rust: the message goes to the fs_context's log. */
+int rramfs_fc_error(struct fs_context *fc, const char *msg)
+{
+	return invalfc(fc, "%s", msg);
+}
+
+int rramfs_fc_error_name(struct fs_context *fc, const char *fmt, const char *name)
+{
+	return invalfc(fc, fmt, name);
+}
 
 static struct dentry *rramfs_debugfs_root;
 
@@ -225,9 +237,48 @@ void rramfs_statfs_limits(struct kstatfs *buf, u64 blocks, u64 bfree,
 }
 
 int rramfs_security_init(struct inode *inode, struct inode *dir,
-			 struct dentry *dentry)
+			 struct dentry *dentry,
+			 int (*initxattrs)(struct inode *, const struct xattr *, void *))
 {
-	return security_inode_init_security(inode, dir, &dentry->d_name, NULL, NULL);
+	return security_inode_init_security(inode, dir, &dentry->d_name,
+					    initxattrs, NULL);
+}
+
+/*
+ * The LSM's own attribute names (security.selinux, ...), NUL-separated,
+ * into @buf (@size bytes; 0 asks for the length): the byte count, or
+ * -ERANGE.  The call's signature differs between 6.12 and 7.3: the
+ * buffer-cursor form came with a 2025 LSM series (6.16, not verified; only
+ * 6.12 and 7.3 are built).
+ */
+ssize_t rramfs_listsecurity(struct inode *inode, char *buf, size_t size)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 16, 0)
+	ssize_t remaining = size;
+	char *p = size ? buf : NULL;
+	int err = security_inode_listsecurity(inode, &p, &remaining);
+
+	/* It counts @remaining down, below zero when only measuring. */
+	return err < 0 ? err : (ssize_t)size - remaining;
+#else
+	int err = security_inode_listsecurity(inode, size ? buf : NULL, size);
+
+	if (err > 0 && size && err > size)
+		return -ERANGE;
+	return err;
+#endif
+}
+
+/* Whether security.@suffix is the active LSM's label (it lists those). */
+bool rramfs_xattr_is_maclabel(const char *suffix, size_t len)
+{
+	char name[XATTR_NAME_MAX + 1];
+
+	if (len > XATTR_NAME_MAX)
+		return false;
+	memcpy(name, suffix, len);
+	name[len] = '\0';
+	return security_ismaclabel(name);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -371,6 +422,7 @@ void rramfs_i_size_write(struct inode *inode, loff_t size)
 
 /* Flags that are macros (with casts) in C, as values Rust can read. */
 const unsigned long rramfs_sb_nosec = SB_NOSEC;
+const loff_t rramfs_max_lfs_filesize = MAX_LFS_FILESIZE;
 const int rramfs_iocb_nowait = IOCB_NOWAIT;
 const int rramfs_iocb_dsync = IOCB_DSYNC;
 
@@ -419,13 +471,18 @@ bool rramfs_iov_iter_extract_will_pin(const struct iov_iter *i)
 	return iov_iter_extract_will_pin(i);
 }
 
-/* @len bytes; neither range may cross a page boundary. */
+/*
+ * @len bytes; neither range may cross a page boundary.  memmove: the page
+ * may be (part of) the folio itself, when the destination is an mmap of it.
+ */
 void rramfs_copy_folio_to_page(struct folio *folio, size_t foff,
 			       struct page *page, size_t poff, size_t len)
 {
 	char *dst = kmap_local_page(page);
+	char *src = kmap_local_folio(folio, foff);
 
-	memcpy_from_folio(dst + poff, folio, foff, len);
+	memmove(dst + poff, src, len);
+	kunmap_local(src);
 	kunmap_local(dst);
 }
 

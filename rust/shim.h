@@ -48,14 +48,16 @@ struct rramfs_param {
 /* ---- implemented in Rust (rust/super_block.rs) ---- */
 void *rramfs_fs_info_alloc(void);
 void rramfs_fs_info_free(void *fsi);
-int rramfs_apply_param(void *fsi, const struct rramfs_param *p);
-int rramfs_fill_super(struct super_block *sb);
-int rramfs_reconfigure(struct super_block *sb, void *new_fsi);
+int rramfs_apply_param(struct fs_context *fc, void *fsi, const struct rramfs_param *p);
+int rramfs_fill_super(struct fs_context *fc, struct super_block *sb);
+int rramfs_reconfigure(struct fs_context *fc, struct super_block *sb, void *new_fsi);
 void rramfs_kill_sb(struct super_block *sb);
 void rramfs_stats_show(struct seq_file *m, struct super_block *sb);
 
 /* ---- implemented in C (rust/shim.c) ---- */
 int rramfs_register(void);
+int rramfs_fc_error(struct fs_context *fc, const char *msg);
+int rramfs_fc_error_name(struct fs_context *fc, const char *fmt, const char *name);
 void rramfs_unregister(void);
 struct dentry *rramfs_debugfs_create(struct super_block *sb);
 void rramfs_debugfs_remove(struct dentry *dir);
@@ -64,8 +66,12 @@ kuid_t rramfs_current_fsuid(void);
 kgid_t rramfs_current_fsgid(void);
 void rramfs_statfs_limits(struct kstatfs *buf, u64 blocks, u64 bfree,
 			  u64 files, u64 ffree);
+struct xattr;
 int rramfs_security_init(struct inode *inode, struct inode *dir,
-			 struct dentry *dentry);
+			 struct dentry *dentry,
+			 int (*initxattrs)(struct inode *, const struct xattr *, void *));
+ssize_t rramfs_listsecurity(struct inode *inode, char *buf, size_t size);
+bool rramfs_xattr_is_maclabel(const char *suffix, size_t len);
 
 /* Page cache, folios, iov_iter, tasks: static inline helpers */
 void rramfs_mapping_init(struct address_space *mapping);
@@ -95,6 +101,7 @@ void rramfs_cond_resched(void);
 loff_t rramfs_i_size_read(const struct inode *inode);
 void rramfs_i_size_write(struct inode *inode, loff_t size);
 extern const unsigned long rramfs_sb_nosec;
+extern const loff_t rramfs_max_lfs_filesize;
 extern const int rramfs_iocb_nowait;
 extern const int rramfs_iocb_dsync;
 ssize_t rramfs_generic_write_sync(struct kiocb *iocb, ssize_t count);

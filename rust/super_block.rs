@@ -7,7 +7,7 @@
 //! [`rramfs_kill_sb`].  A remount parses into a fresh `SbInfo` and
 //! [`rramfs_reconfigure`] copies the options that were given.
 
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use kernel::{bindings, ffi::c_ulong, prelude::*};
 
 use crate::{ffi, inode, stats::Stats};
@@ -16,6 +16,20 @@ use crate::{ffi, inode, stats::Stats};
 pub(crate) const RRAMFS_MAGIC: c_ulong = 0x7272_616d;
 const PAGE_SIZE: u64 = bindings::PAGE_SIZE as u64;
 const DEFAULT_MODE: u16 = 0o755;
+
+/// Bytes of inode space an inode costs, as tmpfs's `BOGO_INODE_SIZE`:
+/// `nr_inodes=N` gives `N * INODE_SPACE` bytes that inodes and extended
+/// attributes share, so that xattrs a user can create are bounded by the
+/// mount's limits, like the data is by `size=`.
+pub(crate) const INODE_SPACE: u64 = 1024;
+
+/// The inode space an extended attribute costs: tmpfs's
+/// `simple_xattr_space()` (a fixed 40 bytes of overhead, the full name and
+/// the value), so both filesystems hold the same attributes for the same
+/// `nr_inodes=`.
+pub(crate) fn xattr_space(full_name_len: usize, value_len: usize) -> u64 {
+    40 + full_name_len as u64 + value_len as u64
+}
 
 /// How the buffered write path treats the source buffer (`prefault=`).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -36,7 +50,8 @@ pub(crate) struct SbInfo {
     gid: bindings::kgid_t,
     /// Size limit in pages; 0 = unlimited.
     max_blocks: AtomicU64,
-    /// Inode limit; 0 = unlimited.
+    /// Inode limit; 0 = unlimited.  It also bounds the inode space (see
+    /// [`INODE_SPACE`]), which inodes and extended attributes share.
     max_inodes: AtomicU64,
     prefault: AtomicU32,
     /// Required O_DIRECT alignment of offset, length and memory address.
@@ -47,9 +62,14 @@ pub(crate) struct SbInfo {
     used_blocks: AtomicU64,
     /// Live inodes, the root included.
     used_inodes: AtomicU64,
+    /// Bytes of inode space in use: [`INODE_SPACE`] per live inode plus
+    /// [`xattr_space`] per extended attribute.
+    used_ispace: AtomicU64,
     pub(crate) stats: Stats,
-    /// This superblock's debugfs directory, or null.
-    debugfs: *mut bindings::dentry,
+    /// This superblock's debugfs directory, or null.  Set once by
+    /// `fill_super` while its `stats` file may already be read, hence
+    /// atomic (every access goes through a shared reference).
+    debugfs: AtomicPtr<bindings::dentry>,
 }
 
 impl SbInfo {
@@ -70,8 +90,9 @@ impl SbInfo {
             seen: 0,
             used_blocks: AtomicU64::new(0),
             used_inodes: AtomicU64::new(0),
+            used_ispace: AtomicU64::new(0),
             stats: Stats::default(),
-            debugfs: core::ptr::null_mut(),
+            debugfs: AtomicPtr::new(core::ptr::null_mut()),
         }
     }
 
@@ -80,8 +101,11 @@ impl SbInfo {
     /// # Safety
     ///
     /// `sb` must be an rramfs superblock between `fill_super` and the end of
-    /// `kill_sb`, which is true of any superblock reached through one of its
-    /// live inodes, files or folios.
+    /// `kill_sb` for all of `'a` (as the kernel crate's `from_raw`
+    /// functions, the caller picks `'a` and vouches for it).  That holds for
+    /// the duration of any callback on one of its live inodes, files or
+    /// folios, which is the only way rramfs reaches it: the returned
+    /// reference must not be kept beyond such a callback.
     pub(crate) unsafe fn of<'a>(sb: *const bindings::super_block) -> &'a SbInfo {
         // SAFETY: By the function's safety requirements `s_fs_info` is the
         // `SbInfo` leaked by `rramfs_fs_info_alloc`, freed only by `kill_sb`.
@@ -152,14 +176,32 @@ impl SbInfo {
         self.unreserve(freed);
     }
 
-    /// Reserves one inode against `nr_inodes=`, or fails with `ENOSPC`.
+    /// Reserves one inode against `nr_inodes=` (its [`INODE_SPACE`] of the
+    /// inode space), or fails with `ENOSPC`.
     pub(crate) fn reserve_inode(&self) -> Result {
-        reserve(&self.used_inodes, &self.max_inodes, 1)
+        self.reserve_ispace(INODE_SPACE)?;
+        self.used_inodes.fetch_add(1, Ordering::Relaxed);
+        Ok(())
     }
 
     /// Returns an inode reserved by [`Self::reserve_inode`].
     pub(crate) fn release_inode(&self) {
         self.used_inodes.fetch_sub(1, Ordering::Relaxed);
+        self.unreserve_ispace(INODE_SPACE);
+    }
+
+    /// Reserves `bytes` of inode space (an extended attribute), or fails
+    /// with `ENOSPC`.  Unlimited only when `nr_inodes=0`.
+    pub(crate) fn reserve_ispace(&self, bytes: u64) -> Result {
+        let max = self.max_inodes.load(Ordering::Relaxed);
+        // `max * INODE_SPACE` cannot overflow: parsing bounds `nr_inodes=`.
+        let max = AtomicU64::new(max.saturating_mul(INODE_SPACE));
+        reserve(&self.used_ispace, &max, bytes)
+    }
+
+    /// Returns inode space reserved by [`Self::reserve_ispace`].
+    pub(crate) fn unreserve_ispace(&self, bytes: u64) {
+        self.used_ispace.fetch_sub(bytes, Ordering::Relaxed);
     }
 }
 
@@ -256,11 +298,12 @@ pub(crate) unsafe extern "C" fn rramfs_fs_info_free(fsi: *mut c_void) {
 ///
 /// # Safety
 ///
-/// `fsi` is the `SbInfo` of the `fs_context` being parsed, not shared with
-/// any other thread; `p` is valid, and `p.string` is a NUL-terminated string
-/// for the string-valued options.
+/// `fsi` is the `SbInfo` of the `fs_context` `fc` being parsed, not shared
+/// with any other thread; `p` is valid, and `p.string` is a NUL-terminated
+/// string for the string-valued options.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn rramfs_apply_param(
+    fc: *mut c_void,
     fsi: *mut c_void,
     p: *const ffi::Param,
 ) -> c_int {
@@ -277,19 +320,21 @@ pub(crate) unsafe extern "C" fn rramfs_apply_param(
         ffi::opt::GID => fsi.gid = p.gid,
         ffi::opt::SIZE => match parse_size(string(), PAGE_SIZE) {
             Some(v) => fsi.max_blocks = AtomicU64::new(v),
-            None => return bad_value("size"),
+            None => return bad_value(fc, c"size"),
         },
         ffi::opt::NR_INODES => match parse_size(string(), 1) {
-            Some(v) => fsi.max_inodes = AtomicU64::new(v),
-            None => return bad_value("nr_inodes"),
+            Some(v) if v <= u64::MAX / INODE_SPACE => fsi.max_inodes = AtomicU64::new(v),
+            _ => return bad_value(fc, c"nr_inodes"),
         },
         ffi::opt::PREFAULT => fsi.prefault = AtomicU32::new(p.uint_32),
         ffi::opt::DIO_ALIGN => {
             let a = p.uint_32;
             // A power of two from 1 (any alignment) to a page.
             if !a.is_power_of_two() || u64::from(a) > PAGE_SIZE {
-                pr_err!("rramfs: dio_align must be a power of two from 1 to {PAGE_SIZE}\n");
-                return EINVAL.to_errno();
+                return fc_error(
+                    fc,
+                    c"dio_align must be a power of two from 1 to the page size",
+                );
             }
             fsi.dio_align = AtomicU32::new(a);
         }
@@ -299,9 +344,42 @@ pub(crate) unsafe extern "C" fn rramfs_apply_param(
     0
 }
 
-fn bad_value(name: &str) -> c_int {
-    pr_err!("rramfs: bad value for {name}: expected a number with an optional k/m/g suffix or a percentage of RAM\n");
-    EINVAL.to_errno()
+/// Fails a mount or remount with EINVAL and `msg` in the `fs_context`'s
+/// log (read from the fsopen() fd, or the kernel log for mount(2)), as
+/// tmpfs's `invalfc()`.
+fn fc_error(fc: *mut c_void, msg: &CStr) -> c_int {
+    // SAFETY: `fc` is the `fs_context` of the call in progress (every
+    // caller is reached from one of its operations); `msg` is a C string.
+    unsafe { ffi::rramfs_fc_error(fc, msg.as_char_ptr()) }
+}
+
+fn bad_value(fc: *mut c_void, name: &CStr) -> c_int {
+    // SAFETY: As in `fc_error`; the format takes one string.
+    unsafe {
+        ffi::rramfs_fc_error_name(
+            fc,
+            c"bad value for %s: expected a number with an optional k/m/g/t/p/e suffix or a percentage of RAM".as_char_ptr(),
+            name.as_char_ptr(),
+        )
+    }
+}
+
+/// The largest limits a user-namespace mount may ask for: what a
+/// privileged mount gets by default (half of RAM, as many inodes as half
+/// of RAM's pages).  Within them, the data is also charged to the mounting
+/// task's memory cgroup.
+fn userns_limits_error(blocks: u64, inodes: u64) -> Option<&'static CStr> {
+    // SAFETY: `totalram_pages()` only reads a global counter.
+    let half = unsafe { ffi::rramfs_totalram_pages() } / 2;
+    if blocks == 0 || inodes == 0 {
+        Some(c"unlimited size or nr_inodes is not allowed in a user namespace mount")
+    } else if blocks > half {
+        Some(c"size above half of RAM is not allowed in a user namespace mount")
+    } else if inodes > half {
+        Some(c"nr_inodes above half of RAM's pages is not allowed in a user namespace mount")
+    } else {
+        None
+    }
 }
 
 /// Returns whether the superblock belongs to a user namespace other than
@@ -320,26 +398,34 @@ unsafe fn is_userns_mount(sb: *const bindings::super_block) -> bool {
 ///
 /// # Safety
 ///
-/// Called by `get_tree_nodev()` with a new, locked superblock.
+/// Called by `get_tree_nodev()` with a new, locked superblock, for the
+/// `fs_context` `fc`.
 #[no_mangle]
-pub(crate) unsafe extern "C" fn rramfs_fill_super(sb: *mut bindings::super_block) -> c_int {
+pub(crate) unsafe extern "C" fn rramfs_fill_super(
+    fc: *mut c_void,
+    sb: *mut bindings::super_block,
+) -> c_int {
     // SAFETY: `sget_fc()` moved the fs_context's `SbInfo` into `s_fs_info`.
     let fsi = unsafe { SbInfo::of(sb) };
 
     // ramfs and tmpfs allow unprivileged mounts in a user namespace; rramfs
-    // does too, but only with its memory limits in force.
+    // does too, but only within bounded memory limits.
     // SAFETY: `sb` is valid.
-    if unsafe { is_userns_mount(sb) }
-        && (fsi.max_blocks.load(Ordering::Relaxed) == 0
-            || fsi.max_inodes.load(Ordering::Relaxed) == 0)
-    {
-        pr_err!("rramfs: unlimited size or nr_inodes is not allowed in a user namespace mount\n");
-        return EPERM.to_errno();
+    if unsafe { is_userns_mount(sb) } {
+        let blocks = fsi.max_blocks.load(Ordering::Relaxed);
+        if let Some(msg) = userns_limits_error(blocks, fsi.max_inodes.load(Ordering::Relaxed)) {
+            return fc_error(fc, msg);
+        }
     }
+
+    // SAFETY: `sb` is valid; the directory is removed in `kill_sb`.
+    let dir = unsafe { ffi::rramfs_debugfs_create(sb) };
+    fsi.debugfs.store(dir, Ordering::Relaxed);
+    let (mode, uid, gid) = (bindings::S_IFDIR as u16 | fsi.mode, fsi.uid, fsi.gid);
 
     // SAFETY: The superblock is new and locked, nobody else uses it yet.
     unsafe {
-        (*sb).s_maxbytes = i64::MAX;
+        (*sb).s_maxbytes = ffi::rramfs_max_lfs_filesize;
         (*sb).s_blocksize = bindings::PAGE_SIZE as c_ulong;
         (*sb).s_blocksize_bits = bindings::PAGE_SHIFT as u8;
         (*sb).s_magic = RRAMFS_MAGIC;
@@ -349,18 +435,9 @@ pub(crate) unsafe extern "C" fn rramfs_fill_super(sb: *mut bindings::super_block
         // security.capability xattr, writes skip file_remove_privs()'s
         // xattr lookup (the VFS clears S_NOSEC when either appears).
         (*sb).s_flags |= ffi::rramfs_sb_nosec;
-    }
-
-    // SAFETY: `sb` is valid; the directory is removed in `kill_sb`.
-    let dir = unsafe { ffi::rramfs_debugfs_create(sb) };
-    // SAFETY: Only this thread has access to the new superblock and its
-    // `SbInfo`; `debugfs` is read only by `kill_sb`.
-    unsafe {
-        (*(*sb).s_fs_info.cast::<SbInfo>()).debugfs = dir;
         (*sb).s_xattr = crate::xattr::HANDLERS.0.as_ptr();
     }
 
-    let mode = bindings::S_IFDIR as u16 | fsi.mode;
     // SAFETY: `sb` is a valid rramfs superblock being filled.
     let root = match unsafe { inode::new(sb, core::ptr::null(), mode, 0) } {
         Ok(root) => root,
@@ -368,8 +445,8 @@ pub(crate) unsafe extern "C" fn rramfs_fill_super(sb: *mut bindings::super_block
     };
     // SAFETY: `root` is a new inode nobody else sees yet.
     unsafe {
-        (*root).i_uid = fsi.uid;
-        (*root).i_gid = fsi.gid;
+        (*root).i_uid = uid;
+        (*root).i_gid = gid;
     }
     // SAFETY: `root` is a valid inode whose reference `d_make_root` consumes.
     let dentry = unsafe { bindings::d_make_root(root) };
@@ -386,9 +463,10 @@ pub(crate) unsafe extern "C" fn rramfs_fill_super(sb: *mut bindings::super_block
 /// # Safety
 ///
 /// `sb` is a mounted rramfs superblock with `s_umount` held for writing;
-/// `new_fsi` is the remount `fs_context`'s `SbInfo`.
+/// `new_fsi` is the `SbInfo` of the remount's `fs_context` `fc`.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn rramfs_reconfigure(
+    fc: *mut c_void,
     sb: *mut bindings::super_block,
     new_fsi: *mut c_void,
 ) -> c_int {
@@ -403,20 +481,20 @@ pub(crate) unsafe extern "C" fn rramfs_reconfigure(
     if seen(ffi::opt::SIZE) {
         blocks = new.max_blocks.load(Ordering::Relaxed);
         if blocks != 0 && blocks < fsi.used_blocks.load(Ordering::Relaxed) {
-            pr_err!("rramfs: size is below current use\n");
-            return EINVAL.to_errno();
+            return fc_error(fc, c"size is below current use");
         }
     }
     if seen(ffi::opt::NR_INODES) {
         inodes = new.max_inodes.load(Ordering::Relaxed);
-        if inodes != 0 && inodes < fsi.used_inodes.load(Ordering::Relaxed) {
-            pr_err!("rramfs: nr_inodes is below current use\n");
-            return EINVAL.to_errno();
+        // Inodes and xattrs share the inode space: it must still hold them.
+        if inodes != 0 && inodes * INODE_SPACE < fsi.used_ispace.load(Ordering::Relaxed) {
+            return fc_error(fc, c"nr_inodes is below current use (inodes and xattrs)");
         }
     }
-    if userns && (blocks == 0 || inodes == 0) {
-        pr_err!("rramfs: unlimited size or nr_inodes is not allowed in a user namespace mount\n");
-        return EPERM.to_errno();
+    if userns {
+        if let Some(msg) = userns_limits_error(blocks, inodes) {
+            return fc_error(fc, msg);
+        }
     }
     fsi.max_blocks.store(blocks, Ordering::Relaxed);
     fsi.max_inodes.store(inodes, Ordering::Relaxed);
@@ -442,7 +520,7 @@ pub(crate) unsafe extern "C" fn rramfs_kill_sb(sb: *mut bindings::super_block) {
     if !fsi.is_null() {
         // SAFETY: The directory was created by `fill_super` (or is null);
         // removal waits for readers of its `stats` file.
-        unsafe { ffi::rramfs_debugfs_remove((*fsi).debugfs) };
+        unsafe { ffi::rramfs_debugfs_remove((*fsi).debugfs.load(Ordering::Relaxed)) };
     }
     // Evicts every inode, whose folios and inode counts go back to `fsi`.
     // SAFETY: `sb` is an rramfs superblock being killed.
@@ -467,6 +545,7 @@ pub(crate) unsafe extern "C" fn rramfs_stats_show(
     let lines = [
         (c"blocks_used", fsi.used_blocks.load(Ordering::Relaxed)),
         (c"inodes_used", fsi.used_inodes.load(Ordering::Relaxed)),
+        (c"ispace_used", fsi.used_ispace.load(Ordering::Relaxed)),
     ];
     for (name, v) in lines {
         // SAFETY: `m` is valid; the format matches one string and one u64.
@@ -486,7 +565,7 @@ unsafe extern "C" fn statfs(dentry: *mut bindings::dentry, buf: *mut bindings::k
     // SAFETY: As above.
     let fsi = unsafe { SbInfo::of(sb) };
     let used_b = fsi.used_blocks.load(Ordering::Relaxed);
-    let used_i = fsi.used_inodes.load(Ordering::Relaxed);
+    let used_isp = fsi.used_ispace.load(Ordering::Relaxed);
     let max_b = fsi.max_blocks.load(Ordering::Relaxed);
     let max_i = fsi.max_inodes.load(Ordering::Relaxed);
     // SAFETY: `dentry` and `buf` are valid for the call.
@@ -501,7 +580,9 @@ unsafe extern "C" fn statfs(dentry: *mut bindings::dentry, buf: *mut bindings::k
                 max_b,
                 max_b.saturating_sub(used_b),
                 max_i,
-                max_i.saturating_sub(used_i),
+                // As tmpfs: free inodes are the free inode space, which
+                // extended attributes use too.
+                (max_i * INODE_SPACE).saturating_sub(used_isp) / INODE_SPACE,
             )
         };
     }
@@ -535,6 +616,21 @@ unsafe extern "C" fn show_options(
     }
     if fsi.mode != DEFAULT_MODE {
         show(c",mode=%llo", u64::from(fsi.mode));
+    }
+    // As tmpfs: the root's owner, as seen from the initial namespace.
+    // SAFETY: Reads a static; the ids are plain values.
+    let (uid, gid) = unsafe {
+        let ns = &raw mut bindings::init_user_ns;
+        (
+            bindings::from_kuid_munged(ns, fsi.uid),
+            bindings::from_kgid_munged(ns, fsi.gid),
+        )
+    };
+    if uid != 0 {
+        show(c",uid=%llu", u64::from(uid));
+    }
+    if gid != 0 {
+        show(c",gid=%llu", u64::from(gid));
     }
     if fsi.prefault() == Prefault::Always {
         // SAFETY: `m` is valid and the string is NUL-terminated.

@@ -57,6 +57,9 @@ pub(crate) unsafe fn perform_write(
     let iter = unsafe { kernel::iov::IovIterSource::from_raw(from) };
     let mut written = 0usize;
     let mut status = Ok(());
+    // A folio this call added past EOF and copied nothing into; dropped
+    // again if the call ends there (see below).
+    let mut empty_past_eof: Option<(i64, i64)> = None;
     loop {
         let count = iter.len();
         if count == 0 {
@@ -89,6 +92,7 @@ pub(crate) unsafe fn perform_write(
         };
         let offset = (pos - folio.pos()) as usize;
         bytes = bytes.min(folio.size() - offset);
+        let was_new = !folio.is_uptodate();
 
         folio.prepare_write(offset, bytes);
         // SAFETY: The folio is locked and `[offset, offset + bytes)` lies in
@@ -103,6 +107,15 @@ pub(crate) unsafe fn perform_write(
         }
         // SAFETY: The caller holds the inode lock.
         unsafe { folio.finish_write(inode, offset, bytes, copied) };
+        // SAFETY: `inode` is live and locked.
+        empty_past_eof =
+            (copied == 0 && was_new && folio.pos() >= unsafe { ffi::rramfs_i_size_read(inode) })
+                .then(|| {
+                    (
+                        folio.pos(),
+                        folio.pos().saturating_add(folio.size() as i64 - 1),
+                    )
+                });
         drop(folio);
         // SAFETY: `mapping` is live; no folio lock is held.
         unsafe { bindings::balance_dirty_pages_ratelimited(mapping) };
@@ -125,6 +138,18 @@ pub(crate) unsafe fn perform_write(
         unsafe { ffi::rramfs_cond_resched() };
     }
 
+    if let (Some((start, last)), Err(_)) = (empty_past_eof, &status) {
+        // The write failed (EFAULT) on a folio it added past EOF: it holds
+        // only zeros that nothing can read, yet it is charged.  Drop it, as
+        // iomap does after a failed write past EOF.
+        // SAFETY: The inode is live and locked; the range lies past EOF.
+        unsafe {
+            if start >= ffi::rramfs_i_size_read(inode) {
+                bindings::truncate_pagecache_range(inode, start, last);
+                fsi.recalc(inode);
+            }
+        }
+    }
     stats::add(&st.write_bytes, written as u64);
     // SAFETY: `iocb` is live.
     unsafe { (*iocb).ki_pos = pos };

@@ -5,10 +5,15 @@
 //!
 //! Each inode's attributes hang off `inode->i_private`, allocated on the
 //! first set (under the inode lock, which the VFS holds for every set) and
-//! freed at eviction.  A mutex orders readers against that setter.  As in
-//! tmpfs, `user.` attributes are bounded per inode (an unprivileged owner
-//! could otherwise pin unbounded memory); `trusted.`/`security.` need
-//! privilege and are bounded by the VFS's value size.
+//! freed at eviction.  A mutex orders readers against that setter.
+//!
+//! Memory: every attribute is charged [`xattr_space`] bytes of the mount's
+//! inode space (`nr_inodes=` times [`crate::super_block::INODE_SPACE`], shared with inodes) and
+//! allocated with `GFP_KERNEL_ACCOUNT` (the caller's memory cgroup), as
+//! tmpfs does: `security.`/`trusted.` need only CAP_SYS_ADMIN in the
+//! mount's user namespace, so without a charge any user could exhaust the
+//! host through a user-namespace mount.  `user.` attributes are also
+//! bounded per inode, as in tmpfs.
 
 use core::pin::Pin;
 use core::sync::atomic::{AtomicPtr, Ordering};
@@ -18,7 +23,10 @@ use kernel::{
     sync::{new_mutex, Mutex},
 };
 
-use crate::file::Ops;
+use crate::{
+    file::Ops,
+    super_block::{xattr_space, SbInfo},
+};
 
 /// At most this many `user.` attributes per inode (as tmpfs).
 const USER_MAX_NR: usize = 128;
@@ -29,6 +37,13 @@ struct Entry {
     /// The full name, prefix included.
     name: KVec<u8>,
     value: KVec<u8>,
+}
+
+impl Entry {
+    /// The inode space this attribute is charged.
+    fn space(&self) -> u64 {
+        xattr_space(self.name.len(), self.value.len())
+    }
 }
 
 /// The attributes of one inode.
@@ -56,7 +71,9 @@ unsafe fn of(inode: *mut bindings::inode) -> *const Xattrs {
 /// # Safety
 ///
 /// `inode` is a live rramfs inode whose `i_rwsem` the caller holds for
-/// writing (so no other thread allocates concurrently).
+/// writing (so no other thread allocates concurrently), or a new inode
+/// nobody else sees.  The inode is not evicted during `'a` (eviction frees
+/// the attributes): the caller holds a reference to it for all of `'a`.
 unsafe fn get_or_alloc<'a>(inode: *mut bindings::inode) -> Result<&'a Xattrs> {
     // SAFETY: As for this function.
     let x = unsafe { of(inode) };
@@ -66,7 +83,7 @@ unsafe fn get_or_alloc<'a>(inode: *mut bindings::inode) -> Result<&'a Xattrs> {
     }
     let b = KBox::pin_init(
         pin_init!(Xattrs { entries <- new_mutex!(KVec::new()) }),
-        GFP_KERNEL,
+        GFP_KERNEL_ACCOUNT,
     )?;
     // SAFETY: The box is only ever freed by `free`, which re-pins it.
     let raw = KBox::into_raw(unsafe { Pin::into_inner_unchecked(b) });
@@ -77,7 +94,7 @@ unsafe fn get_or_alloc<'a>(inode: *mut bindings::inode) -> Result<&'a Xattrs> {
     Ok(unsafe { &*raw })
 }
 
-/// Frees `inode`'s attributes.
+/// Frees `inode`'s attributes and returns their inode space.
 ///
 /// # Safety
 ///
@@ -88,7 +105,11 @@ pub(crate) unsafe fn free(inode: *mut bindings::inode) {
     if !x.is_null() {
         // SAFETY: `x` came from `KBox::into_raw` of a pinned box in
         // `get_or_alloc`; nobody else holds it.
-        drop(unsafe { Pin::new_unchecked(KBox::from_raw(x)) });
+        let b = unsafe { Pin::new_unchecked(KBox::from_raw(x)) };
+        let space: u64 = b.entries.lock().iter().map(Entry::space).sum();
+        // SAFETY: The superblock outlives its inodes.
+        unsafe { SbInfo::of((*inode).i_sb) }.unreserve_ispace(space);
+        drop(b);
         // SAFETY: As for this function.
         unsafe { (*inode).i_private = core::ptr::null_mut() };
     }
@@ -107,9 +128,14 @@ unsafe fn full_name(
     let prefix = unsafe { CStr::from_char_ptr((*handler).prefix) }.to_bytes();
     // SAFETY: By the safety requirements.
     let name = unsafe { CStr::from_char_ptr(name) }.to_bytes();
-    let mut v = KVec::with_capacity(prefix.len() + name.len(), GFP_KERNEL)?;
-    v.extend_from_slice(prefix, GFP_KERNEL)?;
-    v.extend_from_slice(name, GFP_KERNEL)?;
+    concat(prefix, name)
+}
+
+/// `a` and `b` in one new, accounted vector.
+fn concat(a: &[u8], b: &[u8]) -> Result<KVec<u8>> {
+    let mut v = KVec::with_capacity(a.len() + b.len(), GFP_KERNEL_ACCOUNT)?;
+    v.extend_from_slice(a, GFP_KERNEL_ACCOUNT)?;
+    v.extend_from_slice(b, GFP_KERNEL_ACCOUNT)?;
     Ok(v)
 }
 
@@ -195,7 +221,8 @@ unsafe fn set_locked(
 ) -> Result {
     // SAFETY: As for `full_name`.
     let name = unsafe { full_name(handler, name)? };
-    let is_user = name.starts_with(b"user.");
+    // SAFETY: The superblock outlives its inodes.
+    let fsi = unsafe { SbInfo::of((*inode).i_sb) };
     if value.is_null() {
         // SAFETY: As for this function.
         let x = unsafe { of(inode) };
@@ -212,7 +239,7 @@ unsafe fn set_locked(
             Some(i) => {
                 let old = entries.remove(i)?;
                 drop(entries);
-                drop(old);
+                fsi.unreserve_ispace(old.space());
                 Ok(())
             }
             None if flags & bindings::XATTR_REPLACE != 0 => Err(ENODATA),
@@ -221,8 +248,6 @@ unsafe fn set_locked(
     }
     // SAFETY: The VFS passes `size` readable bytes (a kernel copy).
     let value = unsafe { core::slice::from_raw_parts(value.cast::<u8>(), size) };
-    let mut v = KVec::with_capacity(size, GFP_KERNEL)?;
-    v.extend_from_slice(value, GFP_KERNEL)?;
     // SAFETY: As for this function.
     let x = unsafe { get_or_alloc(inode)? };
     let mut entries = x.entries.lock();
@@ -232,7 +257,7 @@ unsafe fn set_locked(
         None if flags & bindings::XATTR_REPLACE != 0 => return Err(ENODATA),
         _ => {}
     }
-    if is_user {
+    if name.starts_with(b"user.") {
         let others = entries
             .iter()
             .filter(|e| e.name.starts_with(b"user.") && e.name[..] != name[..]);
@@ -241,19 +266,88 @@ unsafe fn set_locked(
             return Err(ENOSPC);
         }
     }
+    // Charge the new value before allocating it; a replaced one is returned
+    // after, so a replacement needs room for both for a moment (as tmpfs).
+    let space = xattr_space(name.len(), size);
+    fsi.reserve_ispace(space)?;
+    let v = match concat(value, &[]) {
+        Ok(v) => v,
+        Err(e) => {
+            fsi.unreserve_ispace(space);
+            return Err(e);
+        }
+    };
     match found {
         Some(i) => {
             let old = core::mem::replace(&mut entries[i].value, v);
             drop(entries);
-            drop(old);
+            fsi.unreserve_ispace(xattr_space(name.len(), old.len()));
         }
-        None => entries.push(Entry { name, value: v }, GFP_KERNEL)?,
+        None => {
+            if let Err(e) = entries.push(Entry { name, value: v }, GFP_KERNEL_ACCOUNT) {
+                fsi.unreserve_ispace(space);
+                return Err(e.into());
+            }
+        }
     }
     Ok(())
 }
 
-/// `inode_operations::listxattr`: every name, NUL-terminated; `trusted.`
-/// names only for callers with CAP_SYS_ADMIN.
+/// The LSM's initial attributes of a new inode (`security_inode_init_security`'s
+/// `initxattrs` callback): kept as `security.<name>`, charged like any other.
+///
+/// # Safety
+///
+/// Called by the LSM with a new rramfs inode that nobody else sees yet, and
+/// an array of attributes ended by a null name.
+pub(crate) unsafe extern "C" fn initxattrs(
+    inode: *mut bindings::inode,
+    array: *const bindings::xattr,
+    _fs_data: *mut c_void,
+) -> c_int {
+    // SAFETY: The superblock outlives its inodes.
+    let fsi = unsafe { SbInfo::of((*inode).i_sb) };
+    // SAFETY: The inode is new and ours alone (as `get_or_alloc` requires
+    // of the inode lock: no concurrent allocation).
+    let x = match unsafe { get_or_alloc(inode) } {
+        Ok(x) => x,
+        Err(e) => return e.to_errno(),
+    };
+    let mut entries = x.entries.lock();
+    let mut a = array;
+    // SAFETY: The array is ended by an entry with a null name.
+    while let Some(xa) = unsafe { a.as_ref() }.filter(|xa| !xa.name.is_null()) {
+        // SAFETY: The LSM's names are C strings; values hold `value_len`
+        // bytes.
+        let (suffix, value) = unsafe {
+            (
+                CStr::from_char_ptr(xa.name).to_bytes(),
+                core::slice::from_raw_parts(xa.value.cast::<u8>(), xa.value_len),
+            )
+        };
+        let r = concat(b"security.", suffix).and_then(|name| {
+            let space = xattr_space(name.len(), value.len());
+            fsi.reserve_ispace(space)?;
+            let entry = concat(value, &[]).and_then(|value| {
+                entries
+                    .push(Entry { name, value }, GFP_KERNEL_ACCOUNT)
+                    .map_err(Error::from)
+            });
+            entry.inspect_err(|_| fsi.unreserve_ispace(space))
+        });
+        if let Err(e) = r {
+            return e.to_errno();
+        }
+        // SAFETY: Not past the terminating entry (checked above).
+        a = unsafe { a.add(1) };
+    }
+    0
+}
+
+/// `inode_operations::listxattr`: every name, NUL-terminated, as
+/// `simple_xattr_list()`: the LSM's labels first (from the LSM, so not
+/// again from the list), `trusted.` names only for callers with
+/// CAP_SYS_ADMIN in the initial namespace.
 ///
 /// # Safety
 ///
@@ -266,26 +360,46 @@ pub(crate) unsafe extern "C" fn listxattr(
 ) -> isize {
     // SAFETY: The VFS passes a positive dentry of ours.
     let inode = unsafe { (*dentry).d_inode };
+    // SAFETY: `buffer` holds `size` bytes, or `size` is 0.
+    let lsm = unsafe { crate::ffi::rramfs_listsecurity(inode, buffer, size) };
+    if lsm < 0 {
+        return lsm;
+    }
+    let lsm = lsm as usize;
     // SAFETY: As above.
     let x = unsafe { of(inode) };
     if x.is_null() {
-        return 0;
+        return lsm as isize;
     }
-    // SAFETY: Reads the caller's credentials.
-    let trusted = unsafe { bindings::capable(bindings::CAP_SYS_ADMIN as c_int) };
+    // SAFETY: Reads the caller's credentials and a static namespace.
+    let trusted = unsafe {
+        bindings::ns_capable_noaudit(
+            &raw mut bindings::init_user_ns,
+            bindings::CAP_SYS_ADMIN as c_int,
+        )
+    };
     // SAFETY: Non-null attributes live until eviction.
     let entries = unsafe { &*x }.entries.lock();
-    let visible = entries
-        .iter()
-        .filter(|e| trusted || !e.name.starts_with(b"trusted."));
-    let need: usize = visible.clone().map(|e| e.name.len() + 1).sum();
+    let visible = entries.iter().filter(|e| {
+        if e.name.starts_with(b"trusted.") {
+            return trusted;
+        }
+        match e.name.strip_prefix(b"security.") {
+            // SAFETY: `suffix` holds `suffix.len()` bytes.
+            Some(suffix) => !unsafe {
+                crate::ffi::rramfs_xattr_is_maclabel(suffix.as_ptr().cast(), suffix.len())
+            },
+            None => true,
+        }
+    });
+    let need: usize = lsm + visible.clone().map(|e| e.name.len() + 1).sum::<usize>();
     if size == 0 {
         return need as isize;
     }
     if need > size {
         return ERANGE.to_errno() as isize;
     }
-    let mut off = 0;
+    let mut off = lsm;
     for e in visible {
         // SAFETY: `buffer` holds `size >= need` bytes.
         unsafe {
