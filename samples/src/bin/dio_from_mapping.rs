@@ -15,6 +15,7 @@ fn main() {
     let dir = std::env::args()
         .nth(1)
         .expect("usage: dio_from_mapping DIR");
+    rramfs_samples::require_rramfs(&dir);
     let path = CString::new(format!("{dir}/dio-mapping")).unwrap();
     let len = 64 * 1024usize;
     // SAFETY: Plain syscalls on our own file and mapping throughout.

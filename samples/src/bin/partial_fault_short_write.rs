@@ -12,6 +12,7 @@ fn main() {
     let dir = std::env::args()
         .nth(1)
         .expect("usage: partial_fault_short_write DIR");
+    rramfs_samples::require_rramfs(&dir);
     let path = CString::new(format!("{dir}/short-write")).unwrap();
     let page = 4096usize;
     // SAFETY: Plain syscalls on our own file and mappings throughout.

@@ -15,6 +15,7 @@ fn main() {
     let dir = std::env::args()
         .nth(1)
         .expect("usage: splice_into_odirect DIR");
+    rramfs_samples::require_rramfs(&dir);
     let path = CString::new(format!("{dir}/spliced")).unwrap();
     let len = 64 * 1024usize;
     // SAFETY: Plain syscalls on our own fds throughout.

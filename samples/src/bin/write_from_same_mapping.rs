@@ -9,12 +9,14 @@
 //!
 //! Usage: write_from_same_mapping DIR   (DIR on an rramfs mount)
 
+use rramfs_samples::{require_rramfs, stat_counter};
 use std::ffi::CString;
 
 fn main() {
     let dir = std::env::args()
         .nth(1)
         .expect("usage: write_from_same_mapping DIR");
+    require_rramfs(&dir);
     let path = CString::new(format!("{dir}/same-mapping")).unwrap();
     let page = 4096usize;
     // SAFETY: Plain syscalls on our own file and mapping throughout.
@@ -49,7 +51,15 @@ fn main() {
 
         let mut back = vec![0u8; page];
         libc::pread(fd, back.as_mut_ptr().cast(), page, 0);
-        assert_eq!(back[..page / 2], back[page / 2..], "data wrong");
+        // Both halves hold the first half of the original page (an all-zero
+        // or unwritten page would not).
+        assert_eq!(back[..page / 2], data[..page / 2], "first half changed");
+        assert_eq!(back[page / 2..], data[..page / 2], "second half wrong");
+        // And it took the slow path: the atomic copy found no page mapped.
+        assert!(
+            stat_counter(&dir, "slowpath_faultins") > 0,
+            "the copy never took the slow path"
+        );
         println!(
             "write_from_same_mapping: ok ({n} bytes written from a mapping of the same folio)"
         );

@@ -64,8 +64,13 @@ fn run_one(t: &Test) -> Outcome {
                     1
                 }
             }
-            Err(_) => {
-                let _ = std::fs::write(msg_path_of(std::process::id()), "panicked");
+            Err(p) => {
+                let what = p
+                    .downcast_ref::<String>()
+                    .map(String::as_str)
+                    .or_else(|| p.downcast_ref::<&str>().copied())
+                    .unwrap_or("?");
+                let _ = std::fs::write(msg_path(), format!("panicked: {what}"));
                 1
             }
         };
@@ -106,20 +111,27 @@ fn msg_path_of(pid: u32) -> String {
     format!("/tmp/rramfs-test-msg.{pid}")
 }
 
+/// The tests whose names match `filters` (all if empty): a name, a group
+/// (`dio`), or a name prefix up to an underscore.
+pub fn select<'a>(tests: &'a [Test], filters: &[String]) -> Vec<&'a Test> {
+    tests
+        .iter()
+        .filter(|t| {
+            filters.is_empty()
+                || filters.iter().any(|x| {
+                    t.name == x
+                        || t.name.starts_with(&format!("{x}_"))
+                        || t.name.starts_with(&format!("{x}::"))
+                })
+        })
+        .collect()
+}
+
 /// Runs the tests whose names match `filters` (all if empty); returns
 /// (passed, failed, skipped).
 pub fn run(tests: &[Test], filters: &[String]) -> (usize, usize, usize) {
     let (mut p, mut f, mut s) = (0, 0, 0);
-    for t in tests {
-        if !filters.is_empty()
-            && !filters.iter().any(|x| {
-                t.name == x
-                    || t.name.starts_with(&format!("{x}_"))
-                    || t.name.starts_with(&format!("{x}::"))
-            })
-        {
-            continue;
-        }
+    for t in select(tests, filters) {
         match run_one(t) {
             Outcome::Pass => {
                 p += 1;
@@ -163,4 +175,37 @@ macro_rules! ensure_eq {
             return Err(format!("{}:{}: {} == {:?}, expected {:?}: {}", file!(), line!(), stringify!($a), a, b, format!($($fmt)*)));
         }
     }};
+}
+
+/// Tests that go wrong on purpose, so that the harness's own tests can see
+/// each kind of wrong make `make check` fail.  Never part of a real run.
+pub fn selftests() -> Vec<Test> {
+    fn passes() -> TestResult {
+        Ok(())
+    }
+    fn fails() -> TestResult {
+        Err("failing on purpose".into())
+    }
+    fn hangs() -> TestResult {
+        loop {
+            std::thread::sleep(Duration::from_secs(60));
+        }
+    }
+    fn kills_runner() -> TestResult {
+        // SAFETY: Kills our parent, the runner, as a crash would.
+        unsafe { libc::kill(libc::getppid(), libc::SIGKILL) };
+        Ok(())
+    }
+    fn skips() -> TestResult {
+        skip("skipping on purpose")
+    }
+    let t = |name, run, timeout| Test { name, run, timeout };
+    vec![
+        t("selftest::passes", passes, 10),
+        t("selftest::fails", fails, 10),
+        t("selftest::hangs", hangs, 2),
+        t("selftest::skips", skips, 10),
+        t("selftest::kills_runner", kills_runner, 10),
+        t("selftest::after_the_kill", passes, 10),
+    ]
 }

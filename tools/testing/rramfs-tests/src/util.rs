@@ -93,7 +93,8 @@ impl Mount {
         for line in text.lines() {
             let mut it = line.split_whitespace();
             if let (Some(k), Some(v)) = (it.next(), it.next()) {
-                m.insert(k.to_string(), v.parse().unwrap_or(0));
+                let v = v.parse().map_err(|_| format!("{p}: bad line {line:?}"))?;
+                m.insert(k.to_string(), v);
             }
         }
         Ok(Stats(m))
@@ -118,9 +119,13 @@ impl Drop for Mount {
 pub struct Stats(HashMap<String, u64>);
 
 impl Stats {
-    /// One counter (0 if absent).
+    /// One counter.  A counter the module does not show is a broken test
+    /// (or module), never a zero: it panics, which fails the test.
     pub fn get(&self, k: &str) -> u64 {
-        *self.0.get(k).unwrap_or(&0)
+        match self.0.get(k) {
+            Some(v) => *v,
+            None => panic!("no counter {k:?} in the stats file: {:?}", self.0.keys()),
+        }
     }
 
     /// How much counter `k` grew since `before`.
@@ -152,11 +157,13 @@ pub fn check(r: isize) -> Result<isize, i32> {
 }
 
 /// A deterministic, position-dependent byte pattern (so misplaced data is
-/// detected, not just missing data).
+/// detected, not just missing data); different seeds give different
+/// patterns (the seed is mixed into the bits that become the byte).
 pub fn pattern(seed: u64, off: u64, len: usize) -> Vec<u8> {
+    let salt = seed.wrapping_mul(0xD6E8_FEB8_6659_FD93);
     (0..len as u64)
         .map(|i| {
-            let x = (off + i).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ seed;
+            let x = (off + i).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ salt;
             (x >> 29) as u8
         })
         .collect()
@@ -354,3 +361,55 @@ pub fn with_fsize_limit(limit: u64, f: impl FnOnce() -> bool) -> bool {
     unsafe { libc::waitpid(pid, &mut st, 0) };
     st == 0
 }
+
+/// lseek(2) returning the offset or errno.
+pub fn lseek(fd: i32, off: i64, whence: i32) -> Result<i64, i32> {
+    // SAFETY: Plain syscall.
+    let r = unsafe { libc::lseek(fd, off, whence) };
+    if r < 0 {
+        Err(last_errno())
+    } else {
+        Ok(r)
+    }
+}
+
+/// fallocate(2) returning errno on failure.
+pub fn fallocate(fd: i32, mode: i32, off: i64, len: i64) -> Result<(), i32> {
+    // SAFETY: Plain syscall.
+    if unsafe { libc::fallocate(fd, mode, off, len) } == 0 {
+        Ok(())
+    } else {
+        Err(last_errno())
+    }
+}
+
+/// ftruncate(2) returning errno on failure.
+pub fn ftruncate(fd: i32, len: i64) -> Result<(), i32> {
+    // SAFETY: Plain syscall.
+    if unsafe { libc::ftruncate(fd, len) } == 0 {
+        Ok(())
+    } else {
+        Err(last_errno())
+    }
+}
+
+/// The size of the file open on `fd`.
+pub fn fsize(fd: i32) -> i64 {
+    // SAFETY: Zeroed stat is a valid out-parameter.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: As above.
+    unsafe { libc::fstat(fd, &mut st) };
+    st.st_size
+}
+
+/// `st_blocks` of the file open on `fd`.
+pub fn fblocks(fd: i32) -> i64 {
+    // SAFETY: Zeroed stat is a valid out-parameter.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: As above.
+    unsafe { libc::fstat(fd, &mut st) };
+    st.st_blocks
+}
+
+/// The largest file offset (rramfs's and tmpfs's s_maxbytes on 64-bit).
+pub const MAXBYTES: i64 = i64::MAX;

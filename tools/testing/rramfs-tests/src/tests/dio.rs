@@ -23,6 +23,12 @@ crate::tests![
     io_uring_fixed_buffers_not_pinned,
     loop_device_direct_io_ext4 => 900,
     mixed_dio_buffered_mmap => 600,
+    append_writers_lose_nothing => 900,
+    write_is_atomic_against_writers => 900,
+    short_write_on_enospc,
+    reverse_copy_failure_keeps_size,
+    overlap_seen_on_a_later_page,
+    read_into_same_page_overlapping,
 ];
 
 /// A page-aligned anonymous buffer.
@@ -322,7 +328,7 @@ fn write_from_same_file_mapping() -> TestResult {
             Ok(8 * PAGE)
         );
         if round == 0 {
-            expect.extend_from_slice(&expect[..8 * PAGE].to_vec());
+            expect.extend_from_within(..8 * PAGE);
         } else {
             let head = expect[..8 * PAGE].to_vec();
             expect[16 * PAGE..24 * PAGE].copy_from_slice(&head);
@@ -664,5 +670,253 @@ fn mixed_dio_buffered_mmap() -> TestResult {
     }
     close(dfd);
     close(bfd);
+    Ok(())
+}
+
+/// Two writers, each O_APPEND|O_DIRECT with eight 1 MiB writes (four
+/// batches each): the file ends at 16 MiB and every 1 MiB block is one
+/// whole write, in each writer's order.  A DIO write that dropped the
+/// inode lock between batches lost appends here.
+fn append_writers_lose_nothing() -> TestResult {
+    const MB: usize = 1 << 20;
+    let m = Mount::new("size=64m")?;
+    let path = m.path("log");
+    std::fs::write(&path, b"").map_err(|e| e.to_string())?;
+    let writers: Vec<_> = (0..2u64)
+        .map(|w| {
+            let path = path.clone();
+            std::thread::spawn(move || -> Result<(), String> {
+                let fd = open(&path, libc::O_WRONLY | libc::O_APPEND | libc::O_DIRECT, 0)
+                    .map_err(|e| format!("open: {e}"))?;
+                let buf = abuf(MB)?;
+                for seq in 0..8 {
+                    let d = pattern(w * 100 + seq, 0, MB);
+                    // SAFETY: Writable mapping of `MB` bytes.
+                    unsafe { std::ptr::copy_nonoverlapping(d.as_ptr(), buf.ptr, MB) };
+                    // SAFETY: Plain syscall on our buffer.
+                    let n = unsafe { libc::write(fd, buf.ptr.cast(), MB) };
+                    ensure_eq!(n, MB as isize, "writer {w} write {seq}");
+                }
+                close(fd);
+                Ok(())
+            })
+        })
+        .collect();
+    for t in writers {
+        t.join().map_err(|_| "writer panicked")??;
+    }
+    let got = std::fs::read(&path).map_err(|e| e.to_string())?;
+    ensure_eq!(got.len(), 16 * MB, "appends lost");
+    let mut next = [0u64; 2];
+    for (i, block) in got.chunks(MB).enumerate() {
+        let who = (0..2u64).find(|&w| block == &pattern(w * 100 + next[w as usize], 0, MB)[..]);
+        let Some(w) = who else {
+            return Err(format!("block {i} is not a whole write in order"));
+        };
+        next[w as usize] += 1;
+    }
+    ensure_eq!(next, [8, 8]);
+    Ok(())
+}
+
+/// Two 1 MiB DIO writes (four batches each) to the same range, started
+/// together, round after round: each is atomic against the other, so the
+/// range always ends as one whole write — never batches of both.
+fn write_is_atomic_against_writers() -> TestResult {
+    const MB: usize = 1 << 20;
+    const ROUNDS: usize = 12;
+    let m = Mount::new("size=64m")?;
+    let path = m.path("f");
+    std::fs::write(&path, b"").map_err(|e| e.to_string())?;
+    let start = std::sync::Arc::new(std::sync::Barrier::new(3));
+    let done = std::sync::Arc::new(std::sync::Barrier::new(3));
+    let writers: Vec<_> = (0..2u64)
+        .map(|w| {
+            let (path, start, done) = (path.clone(), start.clone(), done.clone());
+            std::thread::spawn(move || -> Result<(), String> {
+                let fd = open(&path, libc::O_WRONLY | libc::O_DIRECT, 0)
+                    .map_err(|e| format!("open: {e}"))?;
+                let buf = abuf(MB)?;
+                fill(&buf, 200 + w);
+                for _ in 0..ROUNDS {
+                    start.wait();
+                    let r = pwrite(fd, buf.ptr, MB, 0);
+                    done.wait();
+                    ensure_eq!(r, Ok(MB), "writer {w}");
+                }
+                close(fd);
+                Ok(())
+            })
+        })
+        .collect();
+    let a = pattern(200, 0, MB);
+    let b = pattern(201, 0, MB);
+    let bfd = open(&path, libc::O_RDONLY, 0).map_err(|e| e.to_string())?;
+    let mut torn = 0;
+    for _ in 0..ROUNDS {
+        start.wait();
+        done.wait();
+        let got = read_at(bfd, 0, MB)?;
+        if got != a && got != b {
+            torn += 1;
+        }
+    }
+    close(bfd);
+    for t in writers {
+        t.join().map_err(|_| "writer panicked")??;
+    }
+    ensure_eq!(torn, 0, "rounds where the range mixes both writes");
+    Ok(())
+}
+
+/// A DIO write that runs out of space mid-way returns what it wrote, with
+/// that data in place, through pwrite and through io_uring (which resumes
+/// from the iterator: it must have been reverted to what was written).
+fn short_write_on_enospc() -> TestResult {
+    use io_uring::{opcode, types, IoUring};
+    let m = Mount::new("size=1m")?;
+    let buf = abuf(2 << 20)?;
+    let data = fill(&buf, 44);
+    let fd = dopen(&m, "a", 0)?;
+    let n = pwrite(fd, buf.ptr, 2 << 20, 0).map_err(|e| format!("pwrite: errno {e}"))?;
+    ensure!(n > 0 && n <= 1 << 20, "short write wrote {n}");
+    let bfd = open(&m.path("a"), libc::O_RDONLY, 0).map_err(|e| e.to_string())?;
+    ensure!(
+        read_at(bfd, 0, 2 << 20)? == data[..n],
+        "short write data wrong"
+    );
+    ensure_eq!(fsize(fd), n as i64);
+    close(bfd);
+    // Free the space again, then the same through io_uring.
+    ensure_eq!(ftruncate(fd, 0), Ok(()));
+    let mut ring = match IoUring::new(4) {
+        Ok(r) => r,
+        Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => return skip("no io_uring"),
+        Err(e) => return Err(format!("io_uring: {e}")),
+    };
+    let w = opcode::Write::new(types::Fd(fd), buf.ptr, 2 << 20)
+        .offset(0)
+        .build()
+        .user_data(1);
+    // SAFETY: The buffer outlives the completion.
+    unsafe { ring.submission().push(&w) }.map_err(|_| "queue full")?;
+    ring.submit_and_wait(1)
+        .map_err(|e| format!("submit: {e}"))?;
+    let cqe = ring.completion().next().ok_or("no completion")?;
+    ensure_eq!(cqe.result(), n as i32, "io_uring short write");
+    ensure_eq!(fsize(fd), n as i64);
+    let bfd = open(&m.path("a"), libc::O_RDONLY, 0).map_err(|e| e.to_string())?;
+    ensure!(
+        read_at(bfd, 0, 2 << 20)? == data[..n],
+        "io_uring short write data wrong"
+    );
+    close(bfd);
+    close(fd);
+    Ok(())
+}
+
+/// A DIO write whose source is a mapping of the same file lying before the
+/// destination is copied from the end; when that copy fails (ENOSPC after
+/// some pages), the call fails and the file keeps its size and blocks.
+fn reverse_copy_failure_keeps_size() -> TestResult {
+    // 8 pages of data, room for 2 more.
+    let m = Mount::new("size=40k")?;
+    let fd = dopen(&m, "f", 0)?;
+    let src = abuf(8 * PAGE)?;
+    let orig = fill(&src, 45);
+    ensure_eq!(pwrite(fd, src.ptr, 8 * PAGE, 0), Ok(8 * PAGE));
+    let used = m.stats()?.get("blocks_used");
+    let map = Map::new(8 * PAGE, libc::PROT_READ, libc::MAP_SHARED, fd, 0)?;
+    // Pages 0..8 onto 4..12: pages 8..12 are new, and only two fit.
+    let r = pwrite(fd, map.ptr, 8 * PAGE, 4 * PAGE as i64);
+    ensure_eq!(r, Err(libc::ENOSPC));
+    ensure_eq!(fsize(fd), 8 * PAGE as i64, "a failed write grew the file");
+    ensure_eq!(
+        m.stats()?.get("blocks_used"),
+        used,
+        "a failed write kept blocks"
+    );
+    let bfd = open(&m.path("f"), libc::O_RDONLY, 0).map_err(|e| e.to_string())?;
+    ensure!(
+        read_at(bfd, 0, 16 * PAGE)? == orig,
+        "a failed write changed the data"
+    );
+    close(bfd);
+    close(fd);
+    Ok(())
+}
+
+/// The overlap between source and destination is found on any page of the
+/// source, not only its first: one buffer whose first page is anonymous
+/// and whose next four are a mapping of the file (one batch), written over
+/// a range those four lie before.
+fn overlap_seen_on_a_later_page() -> TestResult {
+    let m = Mount::new("")?;
+    let fd = dopen(&m, "f", 0)?;
+    let src = abuf(4 * PAGE)?;
+    let orig = fill(&src, 46);
+    ensure_eq!(pwrite(fd, src.ptr, 4 * PAGE, 0), Ok(4 * PAGE));
+    // Five pages of anonymous memory, the last four replaced by the file.
+    let buf = abuf(5 * PAGE)?;
+    let first = pattern(47, 0, PAGE);
+    // SAFETY: Writable anonymous mapping of 5 pages.
+    unsafe { std::ptr::copy_nonoverlapping(first.as_ptr(), buf.ptr, PAGE) };
+    // SAFETY: Replaces pages 1..5 of our own mapping (MAP_FIXED).
+    let p = unsafe {
+        libc::mmap(
+            buf.ptr.add(PAGE).cast(),
+            4 * PAGE,
+            libc::PROT_READ,
+            libc::MAP_SHARED | libc::MAP_FIXED,
+            fd,
+            0,
+        )
+    };
+    ensure!(p != libc::MAP_FAILED, "mmap fixed: errno {}", last_errno());
+    // File [0, 4) pages, behind the anonymous page, onto [2, 7): copied
+    // forward, the file's own page 2 would be rewritten (with the
+    // anonymous page) before it is read.
+    ensure_eq!(pwrite(fd, buf.ptr, 5 * PAGE, 2 * PAGE as i64), Ok(5 * PAGE));
+    let mut expect = orig[..2 * PAGE].to_vec();
+    expect.extend_from_slice(&first);
+    expect.extend_from_slice(&orig);
+    let bfd = open(&m.path("f"), libc::O_RDONLY, 0).map_err(|e| e.to_string())?;
+    ensure!(
+        read_at(bfd, 0, 8 * PAGE)? == expect,
+        "the source behind a first anonymous page was overwritten before it was read"
+    );
+    close(bfd);
+    close(fd);
+    Ok(())
+}
+
+/// A DIO read into a mapping of the same page it reads, overlapping:
+/// bytes 0..1024 of the file into bytes 512..1536 of its own page.  A
+/// memcpy would read bytes it already overwrote.
+fn read_into_same_page_overlapping() -> TestResult {
+    let m = Mount::new("")?;
+    let fd = dopen(&m, "f", 0)?;
+    let src = abuf(PAGE)?;
+    let orig = fill(&src, 48);
+    ensure_eq!(pwrite(fd, src.ptr, PAGE, 0), Ok(PAGE));
+    let map = Map::new(
+        PAGE,
+        libc::PROT_READ | libc::PROT_WRITE,
+        libc::MAP_SHARED,
+        fd,
+        0,
+    )?;
+    // SAFETY: Inside the writable mapping.
+    let r = check(unsafe { libc::pread(fd, map.ptr.add(512).cast(), 1024, 0) });
+    ensure_eq!(r, Ok(1024));
+    let mut expect = orig.clone();
+    expect.copy_within(0..1024, 512);
+    let bfd = open(&m.path("f"), libc::O_RDONLY, 0).map_err(|e| e.to_string())?;
+    ensure!(
+        read_at(bfd, 0, PAGE)? == expect,
+        "overlapping DIO read is not a memmove"
+    );
+    close(bfd);
+    close(fd);
     Ok(())
 }

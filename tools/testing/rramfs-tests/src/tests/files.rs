@@ -20,6 +20,10 @@ crate::tests![
     fallocate_enospc,
     xattrs_user_trusted_security,
     nowait_write_refused,
+    xattrs_charged_to_inode_space,
+    xattrs_bounded_in_userns_mount,
+    failed_write_past_eof_keeps_nothing,
+    sendfile_of_holes_allocates_nothing,
 ];
 
 fn mkfile(m: &Mount, name: &str, data: &[u8]) -> Result<i32, String> {
@@ -138,28 +142,68 @@ fn mmap_fault_on_hole_is_charged() -> TestResult {
     Ok(())
 }
 
+/// fsync and friends succeed, keep every byte (through write and mmap),
+/// and change neither the size nor the blocks; O_SYNC/O_DSYNC writes (which
+/// end in fsync) keep their data too.
 fn fsync_and_fdatasync() -> TestResult {
     let m = Mount::new("")?;
-    let fd = mkfile(&m, "f", b"abc")?;
-    // SAFETY: Plain syscalls.
+    let data = pattern(50, 0, 3 * PAGE);
+    let fd = mkfile(&m, "f", &data)?;
+    let map = Map::new(
+        PAGE,
+        libc::PROT_READ | libc::PROT_WRITE,
+        libc::MAP_SHARED,
+        fd,
+        PAGE as i64,
+    )?;
+    // SAFETY: Inside the writable mapping.
+    unsafe { *map.ptr.add(5) = 0xA5 };
+    let mut expect = data.clone();
+    expect[PAGE + 5] = 0xA5;
+    let (size, blocks) = (fsize(fd), fblocks(fd));
+    // SAFETY: Plain syscalls on our fd and mapping.
     unsafe {
+        ensure_eq!(libc::msync(map.ptr.cast(), PAGE, libc::MS_SYNC), 0);
         ensure_eq!(libc::fsync(fd), 0);
         ensure_eq!(libc::fdatasync(fd), 0);
         ensure_eq!(libc::syncfs(fd), 0);
+        ensure_eq!(
+            libc::sync_file_range(
+                fd,
+                0,
+                0,
+                libc::SYNC_FILE_RANGE_WRITE | libc::SYNC_FILE_RANGE_WAIT_AFTER
+            ),
+            0
+        );
     }
+    ensure_eq!(
+        (fsize(fd), fblocks(fd)),
+        (size, blocks),
+        "fsync changed the file"
+    );
+    ensure!(
+        read_at(fd, 0, 4 * PAGE)? == expect,
+        "data lost across fsync"
+    );
     let dfd = open(m.root(), libc::O_RDONLY | libc::O_DIRECTORY, 0).map_err(|e| e.to_string())?;
     // SAFETY: Plain syscall.
     ensure_eq!(unsafe { libc::fsync(dfd) }, 0);
-    // O_SYNC writes work.
-    let sfd = open(
-        &m.path("s"),
-        libc::O_RDWR | libc::O_CREAT | libc::O_SYNC,
-        0o644,
-    )
-    .map_err(|e| e.to_string())?;
-    ensure_eq!(pwrite(sfd, b"xyz".as_ptr(), 3, 0), Ok(3));
-    close(sfd);
     close(dfd);
+    // O_SYNC and O_DSYNC writes, appending.
+    for (name, flag) in [("s", libc::O_SYNC), ("d", libc::O_DSYNC)] {
+        let sfd = open(
+            &m.path(name),
+            libc::O_RDWR | libc::O_CREAT | libc::O_APPEND | flag,
+            0o644,
+        )
+        .map_err(|e| e.to_string())?;
+        ensure_eq!(pwrite(sfd, b"xyz".as_ptr(), 3, 0), Ok(3));
+        ensure_eq!(pwrite(sfd, b"uvw".as_ptr(), 3, 0), Ok(3));
+        ensure_eq!(read_at(sfd, 0, 16)?, b"xyzuvw", "{name}");
+        close(sfd);
+    }
+    drop(map);
     close(fd);
     Ok(())
 }
@@ -201,16 +245,6 @@ fn sendfile_between_files() -> TestResult {
     Ok(())
 }
 
-fn lseek(fd: i32, off: i64, whence: i32) -> Result<i64, i32> {
-    // SAFETY: Plain syscall.
-    let r = unsafe { libc::lseek(fd, off, whence) };
-    if r < 0 {
-        Err(last_errno())
-    } else {
-        Ok(r)
-    }
-}
-
 fn seek_data_and_hole() -> TestResult {
     let m = Mount::new("")?;
     let fd = mkfile(&m, "f", &[])?;
@@ -233,15 +267,6 @@ fn seek_data_and_hole() -> TestResult {
     ensure_eq!(lseek(fd, (1 << 20) + 10, libc::SEEK_DATA), Err(libc::ENXIO));
     close(fd);
     Ok(())
-}
-
-fn fallocate(fd: i32, mode: i32, off: i64, len: i64) -> Result<(), i32> {
-    // SAFETY: Plain syscall.
-    if unsafe { libc::fallocate(fd, mode, off, len) } == 0 {
-        Ok(())
-    } else {
-        Err(last_errno())
-    }
 }
 
 fn fallocate_modes() -> TestResult {
@@ -431,6 +456,204 @@ fn nowait_write_refused() -> TestResult {
         "RWF_NOWAIT write: {r}, errno {}",
         last_errno()
     );
+    close(fd);
+    Ok(())
+}
+
+/// setxattr(2) on a path, returning errno on failure.
+fn setx(p: &std::path::Path, name: &str, val: &[u8]) -> Result<(), i32> {
+    let (p, n) = (
+        CString::new(p.to_str().unwrap()).unwrap(),
+        CString::new(name).unwrap(),
+    );
+    // SAFETY: Valid strings and buffer.
+    if unsafe { libc::setxattr(p.as_ptr(), n.as_ptr(), val.as_ptr().cast(), val.len(), 0) } == 0 {
+        Ok(())
+    } else {
+        Err(last_errno())
+    }
+}
+
+/// removexattr(2), returning errno on failure.
+fn removex(p: &std::path::Path, name: &str) -> Result<(), i32> {
+    let (p, n) = (
+        CString::new(p.to_str().unwrap()).unwrap(),
+        CString::new(name).unwrap(),
+    );
+    // SAFETY: Valid strings.
+    if unsafe { libc::removexattr(p.as_ptr(), n.as_ptr()) } == 0 {
+        Ok(())
+    } else {
+        Err(last_errno())
+    }
+}
+
+/// Extended attributes are charged, as tmpfs charges them, against the
+/// inode space (`nr_inodes=` times 1 KiB, which inodes share): `security.`
+/// and `trusted.` values stop at ENOSPC, statfs's free inodes shrink with
+/// them, and removal and unlink give the space back.
+fn xattrs_charged_to_inode_space() -> TestResult {
+    // 64 KiB of inode space; the root and the file take 1 KiB each.
+    let m = Mount::new("size=1m,nr_inodes=64")?;
+    let f = m.path("f");
+    std::fs::write(&f, b"").map_err(|e| e.to_string())?;
+    let val = vec![5u8; 8192];
+    let mut n = 0;
+    let err = loop {
+        match setx(&f, &format!("security.s{n}"), &val) {
+            Ok(()) => n += 1,
+            Err(e) => break e,
+        }
+        ensure!(
+            n < 1024,
+            "1024 xattrs of 8 KiB accepted in 64 KiB of inode space"
+        );
+    };
+    ensure_eq!(err, libc::ENOSPC);
+    // 40 + name + value each (simple_xattr_space), in the 62 KiB left.
+    ensure!(
+        m.stats()?.get("ispace_used") > 2048,
+        "xattrs not in ispace_used"
+    );
+    let each = 40 + "security.s0".len() as u64 + 8192;
+    ensure_eq!(n as u64, (64 * 1024 - 2048) / each, "how many fit");
+    let used = m.stats()?.get("ispace_used");
+    ensure_eq!(used, 2048 + n as u64 * each);
+    ensure_eq!(statfs(&m).f_ffree, (64 * 1024 - used) / 1024);
+    ensure_eq!(setx(&f, "trusted.t", &val), Err(libc::ENOSPC));
+    ensure_eq!(removex(&f, "security.s0"), Ok(()));
+    ensure_eq!(m.stats()?.get("ispace_used"), used - each);
+    ensure_eq!(
+        setx(&f, "trusted.t", &val),
+        Ok(()),
+        "space freed by removal"
+    );
+    // Replacing a value charges the difference.
+    ensure_eq!(setx(&f, "trusted.t", b"small"), Ok(()));
+    ensure_eq!(
+        m.stats()?.get("ispace_used"),
+        used - each + 40 + "trusted.t".len() as u64 + 5
+    );
+    // Nor can a new inode take the space the xattrs hold.
+    std::fs::remove_file(&f).map_err(|e| e.to_string())?;
+    ensure_eq!(
+        m.stats()?.get("ispace_used"),
+        1024,
+        "unlink returns all of it"
+    );
+    ensure_eq!(statfs(&m).f_ffree, 63);
+    Ok(())
+}
+
+/// The issue's attack, as an unprivileged user: in a user-namespace mount,
+/// security.* needs only CAP_SYS_ADMIN there; 1024 values of 64 KiB must
+/// not all be accepted.
+fn xattrs_bounded_in_userns_mount() -> TestResult {
+    let dir = format!("/tmp/rramfs-userns.{}", std::process::id());
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    // SAFETY: A valid path string.
+    unsafe { libc::chmod(CString::new(dir.clone()).unwrap().as_ptr(), 0o777) };
+    let script = format!(
+        "set -e; mount -t rramfs -o size=1m,nr_inodes=16 none {dir}; : > {dir}/f; \
+         v=$(head -c 65536 /dev/zero | base64 -w0); n=0; \
+         while [ $n -lt 1024 ] && setfattr -n security.x$n -v 0s$v {dir}/f 2>/dev/null; do n=$((n+1)); done; \
+         echo accepted=$n"
+    );
+    let (rc, out) = sh(&format!(
+        "setpriv --reuid=1000 --regid=1000 --clear-groups unshare -Urm sh -c '{script}' 2>&1"
+    ));
+    let _ = std::fs::remove_dir(&dir);
+    ensure!(rc == 0, "userns script: rc {rc}: {out}");
+    let n: usize = out
+        .trim()
+        .rsplit("accepted=")
+        .next()
+        .and_then(|s| s.parse().ok())
+        .ok_or(format!("no count in {out:?}"))?;
+    // 16 KiB of inode space, 1 KiB each for the root and the file: none.
+    ensure_eq!(n, 0, "64 KiB xattrs accepted in a 16-inode userns mount");
+    Ok(())
+}
+
+/// A buffered write that fails (EFAULT) past EOF leaves no folio behind:
+/// no blocks in the file or the mount, the size unchanged.
+fn failed_write_past_eof_keeps_nothing() -> TestResult {
+    let m = Mount::new("size=16m")?;
+    let fd = mkfile(&m, "f", b"head")?;
+    let used = m.stats()?.get("blocks_used");
+    let bad = Map::new(
+        64 * 1024,
+        libc::PROT_NONE,
+        libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+        -1,
+        0,
+    )?;
+    for off in [1 << 20, 2 << 20, 4096] {
+        ensure_eq!(
+            pwrite(fd, bad.ptr, 64 * 1024, off),
+            Err(libc::EFAULT),
+            "at {off}"
+        );
+        ensure_eq!(fsize(fd), 4, "a failed write changed the size");
+        ensure_eq!(
+            m.stats()?.get("blocks_used"),
+            used,
+            "a failed write at {off} kept blocks"
+        );
+        ensure_eq!(fblocks(fd), 8);
+    }
+    ensure_eq!(read_at(fd, 0, 16)?, b"head");
+    close(fd);
+    Ok(())
+}
+
+/// sendfile(2) and splice(2) of a sparse file serve zeros without adding
+/// folios: nothing is charged, and a file larger than the mount can be
+/// sent (as tmpfs, which splices the zero page).
+fn sendfile_of_holes_allocates_nothing() -> TestResult {
+    const LEN: i64 = 8 << 20;
+    let m = Mount::new("size=1m")?;
+    let fd = mkfile(&m, "sparse", &[])?;
+    ensure_eq!(ftruncate(fd, LEN), Ok(()));
+    ensure_eq!(pwrite(fd, b"mid".as_ptr(), 3, LEN / 2), Ok(3));
+    let used = m.stats()?.get("blocks_used");
+    let null = open(std::path::Path::new("/dev/null"), libc::O_WRONLY, 0)
+        .map_err(|e| format!("/dev/null: {e}"))?;
+    let mut off = 0i64;
+    while off < LEN {
+        // SAFETY: Valid fds.
+        let n = unsafe { libc::sendfile(null, fd, &mut off, (LEN - off) as usize) };
+        ensure!(n > 0, "sendfile at {off}: errno {}", last_errno());
+    }
+    close(null);
+    // splice through a pipe and check what comes out.
+    let mut p = [0i32; 2];
+    // SAFETY: Valid array.
+    ensure_eq!(unsafe { libc::pipe(p.as_mut_ptr()) }, 0);
+    // A hole run, then the data run: splice stops at each boundary.
+    let (mut off, mut got) = (LEN / 2 - 8, Vec::new());
+    while got.len() < 16 {
+        let want = 16 - got.len();
+        // SAFETY: Valid fds and offset.
+        let n = unsafe { libc::splice(fd, &mut off, p[1], std::ptr::null_mut(), want, 0) };
+        ensure!(n > 0, "splice at {off}: errno {}", last_errno());
+        let mut b = vec![0u8; n as usize];
+        // SAFETY: Valid fd and buffer.
+        let r = unsafe { libc::read(p[0], b.as_mut_ptr().cast(), b.len()) };
+        ensure_eq!(r, n);
+        got.extend_from_slice(&b);
+    }
+    close(p[0]);
+    close(p[1]);
+    let mut want = vec![0u8; 16];
+    want[8..11].copy_from_slice(b"mid");
+    ensure_eq!(got, want);
+    ensure_eq!(
+        m.stats()?.get("blocks_used"),
+        used,
+        "sendfile/splice of holes charged"
+    );
+    ensure_eq!(fblocks(fd), 8);
     close(fd);
     Ok(())
 }

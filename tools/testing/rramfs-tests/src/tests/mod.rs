@@ -4,6 +4,7 @@ use crate::harness::Test;
 
 mod basic;
 mod dio;
+mod edges;
 mod files;
 mod namespace;
 mod options;
@@ -18,6 +19,7 @@ pub fn all() -> Vec<Test> {
     v.extend(namespace::tests());
     v.extend(files::tests());
     v.extend(dio::tests());
+    v.extend(edges::tests());
     v
 }
 

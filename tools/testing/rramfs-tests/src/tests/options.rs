@@ -3,6 +3,7 @@
 use crate::harness::TestResult;
 use crate::util::*;
 use crate::{ensure, ensure_eq};
+use std::ffi::CString;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
 crate::tests![
@@ -35,16 +36,55 @@ fn size_suffixes_and_percent() -> TestResult {
         ("size=1g", 262144),
     ] {
         let m = Mount::new(opt)?;
-        ensure_eq!(statfs(&m).f_blocks as u64, blocks, "{opt}");
+        ensure_eq!(statfs(&m).f_blocks, blocks, "{opt}");
     }
     // A percentage of RAM: 10% is a fifth of the default (50%).
-    let half = statfs(&Mount::new("")?).f_blocks as u64;
-    let tenth = statfs(&Mount::new("size=10%")?).f_blocks as u64;
+    let half = statfs(&Mount::new("")?).f_blocks;
+    let tenth = statfs(&Mount::new("size=10%")?).f_blocks;
     ensure!(
         tenth * 5 >= half - 5 && tenth * 5 <= half + 5,
         "size=10% gave {tenth} blocks, default {half}"
     );
     Ok(())
+}
+
+/// Sets one option on a new rramfs `fs_context` (fsopen/fsconfig, as
+/// mount(8) does today); returns fsconfig's errno (0 on success) and the
+/// messages the context logged.
+fn fsconfig_string(key: &str, value: &str) -> Result<(i32, String), String> {
+    let fstype = CString::new("rramfs").unwrap();
+    // SAFETY: A valid string; FSOPEN_CLOEXEC.
+    let fsfd = unsafe { libc::syscall(libc::SYS_fsopen, fstype.as_ptr(), 1) } as i32;
+    if fsfd < 0 {
+        return Err(format!("fsopen: errno {}", last_errno()));
+    }
+    let (k, v) = (CString::new(key).unwrap(), CString::new(value).unwrap());
+    const FSCONFIG_SET_STRING: i32 = 1;
+    // SAFETY: Valid fd and strings.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_fsconfig,
+            fsfd,
+            FSCONFIG_SET_STRING,
+            k.as_ptr(),
+            v.as_ptr(),
+            0,
+        )
+    };
+    let err = if r < 0 { last_errno() } else { 0 };
+    let mut log = String::new();
+    let mut buf = [0u8; 512];
+    loop {
+        // SAFETY: Valid fd and buffer; each read returns one message.
+        let n = unsafe { libc::read(fsfd, buf.as_mut_ptr().cast(), buf.len()) };
+        if n <= 0 {
+            break;
+        }
+        log.push_str(&String::from_utf8_lossy(&buf[..n as usize]));
+        log.push('\n');
+    }
+    close(fsfd);
+    Ok((err, log))
 }
 
 fn bad_options_fail_with_einval() -> TestResult {
@@ -54,6 +94,7 @@ fn bad_options_fail_with_einval() -> TestResult {
         "size=",
         "size=200%",
         "nr_inodes=-1",
+        "nr_inodes=1e",
         "mode=999",
         "prefault=sometimes",
         "dio_align=3",
@@ -62,22 +103,32 @@ fn bad_options_fail_with_einval() -> TestResult {
     ] {
         let r = Mount::try_new(opt);
         ensure_eq!(errno_of(&r), libc::EINVAL, "mount -o {opt}");
+        // The reason goes to the mount's own log, where its caller reads
+        // it (invalfc), not only to the kernel log.
+        let (key, value) = opt.split_once('=').unwrap();
+        let (err, log) = fsconfig_string(key, value)?;
+        ensure_eq!(err, libc::EINVAL, "fsconfig {opt}");
+        ensure!(
+            log.starts_with("e rramfs: ") && log.contains(key),
+            "fsconfig {opt}: the context's log does not name {key}: {log:?}"
+        );
     }
-    let (_, log) = sh("dmesg | tail -30");
-    ensure!(
-        log.contains("rramfs"),
-        "no rramfs message in the kernel log: {log}"
-    );
+    // rramfs's own checks, word for word.
+    let (_, log) = fsconfig_string("size", "abc")?;
+    ensure!(log.contains("bad value for size"), "{log:?}");
+    let (_, log) = fsconfig_string("dio_align", "3")?;
+    ensure!(log.contains("dio_align must be a power of two"), "{log:?}");
     Ok(())
 }
 
 fn unknown_option_fails() -> TestResult {
     let r = Mount::try_new("colour=blue");
     ensure_eq!(errno_of(&r), libc::EINVAL);
-    let (_, log) = sh("dmesg | tail -5");
+    let (err, log) = fsconfig_string("colour", "blue")?;
+    ensure_eq!(err, libc::EINVAL);
     ensure!(
         log.contains("colour"),
-        "the kernel log does not name the option: {log}"
+        "the log does not name the option: {log:?}"
     );
     Ok(())
 }
@@ -152,7 +203,8 @@ fn remount_refuses_shrinking_below_use() -> TestResult {
 }
 
 fn show_options_in_proc_mounts() -> TestResult {
-    let m = Mount::new("size=1m,nr_inodes=7,mode=700,prefault=always,dio_align=1")?;
+    let m =
+        Mount::new("size=1m,nr_inodes=7,mode=700,prefault=always,dio_align=1,uid=1000,gid=1001")?;
     let mounts = std::fs::read_to_string("/proc/mounts").unwrap();
     let line = mounts
         .lines()
@@ -164,6 +216,8 @@ fn show_options_in_proc_mounts() -> TestResult {
         "mode=700",
         "prefault=always",
         "dio_align=1",
+        "uid=1000",
+        "gid=1001",
     ] {
         ensure!(line.contains(want), "{want} missing from: {line}");
     }
@@ -172,12 +226,16 @@ fn show_options_in_proc_mounts() -> TestResult {
 
 fn userns_mount_has_limits() -> TestResult {
     // As an unprivileged user in a new user+mount namespace, like ramfs and
-    // tmpfs allow; rramfs refuses only mounts without limits.
+    // tmpfs allow; rramfs refuses mounts without limits or with limits
+    // above a privileged mount's defaults (half of RAM).
     let script = "set -e; d=$(mktemp -d); mount -t rramfs -o size=1m none $d; \
         dd if=/dev/zero of=$d/f bs=4k count=300 2>/dev/null && exit 3; \
         test $(stat -c %s $d/f) -le 1048576; \
         if mount -t rramfs -o size=0 none $d 2>/dev/null; then exit 4; fi; \
-        if mount -t rramfs -o nr_inodes=0 none $d 2>/dev/null; then exit 5; fi; echo ok";
+        if mount -t rramfs -o nr_inodes=0 none $d 2>/dev/null; then exit 5; fi; \
+        if mount -t rramfs -o size=8e none $d 2>/dev/null; then exit 6; fi; \
+        if mount -t rramfs -o size=1m,nr_inodes=1g none $d 2>/dev/null; then exit 7; fi; \
+        mount -t rramfs -o size=1m,nr_inodes=64 none $d; echo ok";
     let (rc, out) = sh(&format!(
         "setpriv --reuid=1000 --regid=1000 --clear-groups unshare -Urm sh -c '{script}' 2>&1"
     ));

@@ -279,25 +279,53 @@ fn source_mapping_truncated_concurrently() -> TestResult {
     });
     let map = Map::new(LEN, libc::PROT_READ, libc::MAP_SHARED, b, 0)?;
     let (mut full, mut short, mut efault) = (0, 0, 0);
+    let expect = pattern(6, 0, LEN);
     for i in 0..300 {
         if i % 8 == 0 {
             // SAFETY: Advising our own mapping.
             unsafe { libc::madvise(map.ptr.cast(), LEN, libc::MADV_DONTNEED) };
         }
-        match pwrite(a, map.ptr, LEN, 0) {
-            Ok(n) if n == LEN => full += 1,
-            Ok(_) => short += 1,
-            Err(libc::EFAULT) => efault += 1,
+        // SAFETY: Plain syscall on our fd.
+        unsafe { libc::ftruncate(a, 0) };
+        let n = match pwrite(a, map.ptr, LEN, 0) {
+            Ok(n) if n == LEN => {
+                full += 1;
+                n
+            }
+            Ok(n) => {
+                short += 1;
+                n
+            }
+            Err(libc::EFAULT) => {
+                efault += 1;
+                0
+            }
             Err(e) => return Err(format!("unexpected errno {e}")),
-        }
+        };
+        // What was written came from the source at the same offsets: each
+        // byte is the source's, or zero where a page was being refilled.
+        ensure_eq!(std::fs::metadata(m.path("a")).unwrap().len(), n as u64);
+        let got = read_at(a, 0, LEN)?;
+        let bad = got
+            .iter()
+            .zip(&expect)
+            .position(|(&g, &e)| g != e && g != 0);
+        ensure!(
+            bad.is_none(),
+            "write {i}: byte {bad:?} is neither the source's nor zero"
+        );
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let rounds = t.join().map_err(|_| "truncate thread panicked")?;
     ensure!(rounds > 0, "truncate thread never ran");
     ensure_eq!(full + short + efault, 300);
+    // Quiet now: the same write copies the whole source exactly.
+    // SAFETY: Advising our own mapping.
+    unsafe { libc::madvise(map.ptr.cast(), LEN, libc::MADV_DONTNEED) };
+    ensure_eq!(pwrite(a, map.ptr, LEN, 0), Ok(LEN));
     ensure!(
-        std::fs::metadata(m.path("a")).unwrap().len() <= LEN as u64,
-        "a grew past the source"
+        read_at(a, 0, LEN)? == expect,
+        "a quiet write from the mapping is wrong"
     );
     close(a);
     close(b);
