@@ -1,34 +1,140 @@
 #!/bin/bash
-# Prove that the harness can fail: each case boots the VM with a known
-# defect and passes only if the run is judged a failure for that reason.
-#   harness::detects_kernel_warning  a module that WARNs at load
-#   harness::detects_missing_smap    a guest CPU without SMAP
+# Prove that the harness can fail: each case makes a run go wrong in one
+# way and passes only if that run is judged a failure for that reason.
+#
+# Made-up runs, judged by the same code as `make check` (verdict.sh, the
+# test runner), on the host:
+#   harness::detects_failing_test     a FAIL line
+#   harness::detects_hung_test        a test that never returns
+#   harness::detects_runner_death     the runner killed mid-suite
+#   harness::detects_missing_result   a selected test with no result line
+#   harness::detects_empty_selection  a filter that matches no test
+#   harness::detects_unjudged_run     a VM run that ended before judging
+#   harness::detects_failed_run_exit  a guest suite that exited non-zero
+# Short boots of the SMAP VM (tools/vm/run.sh):
+#   harness::detects_kernel_warning   a module that WARNs at load
+#   harness::detects_kernel_bug       a module whose Rust code panics (BUG)
+#   harness::detects_missing_smap     a guest CPU without SMAP
+#   harness::vm_timeout_ends_qemu     a hung guest: timed out, QEMU gone
 set -uo pipefail
 . "$(dirname "$0")/../config.sh"
-kdir=$(resolve_kdir)
-warn=$RRAMFS_ROOT/tools/testing/harness/warn
+verdict=$RRAMFS_ROOT/tools/testing/verdict.sh
+runner=$RRAMFS_ROOT/tools/testing/rramfs-tests/target/release/rramfs-tests
+tmp=$(mktemp -d)
 
 result() { if [ "$2" = 1 ]; then echo "PASS $1"; else echo "FAIL $1: $3"; fi; }
 
-make -s -C "$kdir" M="$warn" "${KMAKE_ARGS[@]}" modules >&2 || {
-	result harness::detects_kernel_warning 0 "could not build the warning module"
-	exit 0
+# The vm:: lines every judged run has, all passing.
+judged() {
+	printf 'PASS %s\n' vm::smap vm::kernel_log_clean vm::module_unload vm::foll_pin_balance vm::memory_returned
+}
+# Whether the verdict on (expected, log, rc) is a failure, with results
+# holding what check.sh would have gathered.
+fails() { # expected log rc
+	grep -E '^(PASS|FAIL|SKIP) ' "$2" >"$tmp/results"
+	"$verdict" complete "$1" "$2" "$3" >>"$tmp/results"
+	! "$verdict" summary "$tmp/results" >"$tmp/summary"
 }
 
-out=$(mktemp -d)
-RRAMFS_VM_OUT=$out "$RRAMFS_ROOT/tools/vm/run.sh" -k "$warn/rramfs_selftest_warn.ko" -- true >"$out/log" 2>&1
-rc=$?
-if [ $rc = 125 ] && grep -q '^FAIL vm::kernel_log_clean' "$out/log" && grep -q 'WARNING:' "$out/dmesg"; then
-	result harness::detects_kernel_warning 1
+# --- made-up runs ------------------------------------------------------------
+printf '%s\n' a::one a::two >"$tmp/exp"
+{ echo "PASS a::one"; echo "PASS a::two"; judged; } >"$tmp/good"
+if fails "$tmp/exp" "$tmp/good" 0; then
+	result harness::verdict_passes_a_good_run 0 "a clean run was judged a failure: $(cat "$tmp/summary")"
 else
-	result harness::detects_kernel_warning 0 "run exit $rc; see $out/log"
+	result harness::verdict_passes_a_good_run 1
 fi
 
-out=$(mktemp -d)
-RRAMFS_QEMU_OPTS="-cpu max,-smap" RRAMFS_VM_OUT=$out "$RRAMFS_ROOT/tools/vm/run.sh" -- true >"$out/log" 2>&1
+{ echo "PASS a::one"; echo "FAIL a::two: broken"; judged; } >"$tmp/log"
+fails "$tmp/exp" "$tmp/log" 0 && ok=1 || ok=0
+result harness::detects_failing_test $ok "a FAIL line passed"
+
+{ echo "PASS a::one"; judged; } >"$tmp/log"
+fails "$tmp/exp" "$tmp/log" 0 && grep -q 'FAIL suite::all_selected_ran' "$tmp/results" && ok=1 || ok=0
+result harness::detects_missing_result $ok "a selected test without a result passed"
+
+{ echo "PASS a::one"; echo "PASS a::two"; } >"$tmp/log"
+fails "$tmp/exp" "$tmp/log" 0 && grep -q 'FAIL vm::judged' "$tmp/results" && ok=1 || ok=0
+result harness::detects_unjudged_run $ok "a run without the judge's lines passed"
+
+fails "$tmp/exp" "$tmp/good" 1 && grep -q 'FAIL vm::run_exit' "$tmp/results" && ok=1 || ok=0
+result harness::detects_failed_run_exit $ok "a run whose suite exited 1 passed"
+
+# The real runner: a hung test is killed and failed ...
+RRAMFS_TESTS_SELFTEST=1 "$runner" selftest::hangs >"$tmp/hang" 2>&1
 rc=$?
-if [ $rc = 125 ] && grep -q '^FAIL vm::smap' "$out/log"; then
+echo selftest::hangs >"$tmp/exp1"
+judged >>"$tmp/hang"
+if [ $rc = 1 ] && grep -q '^FAIL selftest::hangs: timed out' "$tmp/hang" && fails "$tmp/exp1" "$tmp/hang" $rc; then
+	result harness::detects_hung_test 1
+else
+	result harness::detects_hung_test 0 "runner exit $rc: $(head -3 "$tmp/hang")"
+fi
+# ... and a runner killed mid-suite leaves the rest unreported.
+RRAMFS_TESTS_SELFTEST=1 "$runner" --list selftest::passes selftest::kills_runner selftest::after_the_kill >"$tmp/exp2"
+RRAMFS_TESTS_SELFTEST=1 "$runner" selftest::passes selftest::kills_runner selftest::after_the_kill >"$tmp/death" 2>&1
+rc=$?
+judged >>"$tmp/death"
+if [ "$(wc -l <"$tmp/exp2")" = 3 ] && [ $rc != 0 ] && fails "$tmp/exp2" "$tmp/death" $rc &&
+	grep -q 'FAIL suite::all_selected_ran.*after_the_kill' "$tmp/results"; then
+	result harness::detects_runner_death 1
+else
+	result harness::detects_runner_death 0 "runner exit $rc; $(grep suite:: "$tmp/results")"
+fi
+
+# check.sh asks the runner what a filter selects before it boots.
+"$runner" --list no_such_test >/dev/null 2>&1
+rc=$?
+[ $rc = 2 ] && ok=1 || ok=0
+result harness::detects_empty_selection $ok "rramfs-tests --list no_such_test exited $rc, not 2"
+
+# --- short boots -------------------------------------------------------------
+kdir=$(resolve_kdir)
+mods=$RRAMFS_ROOT/tools/testing/harness/warn
+if ! make -s -C "$kdir" M="$mods" "${KMAKE_ARGS[@]}" modules >"$tmp/build.log" 2>&1; then
+	result harness::detects_kernel_warning 0 "could not build the self-test modules: $(tail -3 "$tmp/build.log")"
+	result harness::detects_kernel_bug 0 "could not build the self-test modules"
+else
+	out=$tmp/warn
+	RRAMFS_VM_OUT=$out "$RRAMFS_ROOT/tools/vm/run.sh" -k "$mods/rramfs_selftest_warn.ko" -- true >"$tmp/warn.log" 2>&1
+	rc=$?
+	if [ $rc = 125 ] && grep -q '^FAIL vm::kernel_log_clean' "$tmp/warn.log" && grep -q 'WARNING:' "$out/dmesg"; then
+		result harness::detects_kernel_warning 1
+	else
+		result harness::detects_kernel_warning 0 "run exit $rc; see $tmp/warn.log"
+	fi
+	# A Rust panic is what an unchecked overflow in rramfs becomes.
+	out=$tmp/bug
+	RRAMFS_VM_OUT=$out "$RRAMFS_ROOT/tools/vm/run.sh" -k "$mods/rramfs_selftest_bug.ko" -- true >"$tmp/bug.log" 2>&1
+	rc=$?
+	if [ $rc = 125 ] && grep -q '^FAIL vm::kernel_log_clean' "$tmp/bug.log" && grep -qE 'kernel BUG|Oops' "$out/dmesg"; then
+		result harness::detects_kernel_bug 1
+	else
+		result harness::detects_kernel_bug 0 "run exit $rc; see $tmp/bug.log"
+	fi
+fi
+
+out=$tmp/nosmap
+RRAMFS_QEMU_OPTS="-cpu max,-smap" RRAMFS_VM_OUT=$out "$RRAMFS_ROOT/tools/vm/run.sh" -- true >"$tmp/nosmap.log" 2>&1
+rc=$?
+# The guest itself must have reported the missing SMAP, not just failed.
+if [ $rc = 125 ] && grep -q '^FAIL vm::smap' "$tmp/nosmap.log" && [ "$(cat "$out/smap" 2>/dev/null)" = no ]; then
 	result harness::detects_missing_smap 1
 else
-	result harness::detects_missing_smap 0 "run exit $rc; see $out/log"
+	result harness::detects_missing_smap 0 "run exit $rc, guest smap=$(cat "$out/smap" 2>/dev/null || echo none); see $tmp/nosmap.log"
+fi
+
+# A guest that hangs past the host's timeout: judged a failure, and no QEMU
+# of that run may outlive it.
+out=$tmp/hungvm
+RRAMFS_VM_TIMEOUT=40 RRAMFS_GUEST_TIMEOUT=3000 RRAMFS_VM_OUT=$out \
+	"$RRAMFS_ROOT/tools/vm/run.sh" -- 'sleep 3000' >"$tmp/hungvm.log" 2>&1
+rc=$?
+sleep 2
+left=$(pgrep -f "qemu-system.*$out" | wc -l)
+if [ $rc != 0 ] && [ "$left" = 0 ]; then
+	result harness::vm_timeout_ends_qemu 1
+else
+	result harness::vm_timeout_ends_qemu 0 "run exit $rc, $left QEMU process(es) left running"
+	pkill -f "qemu-system.*$out"
 fi

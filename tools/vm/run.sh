@@ -14,7 +14,8 @@
 # Environment: KDIR, RRAMFS_ACCEL=tcg|kvm (tcg: -cpu max, which has SMAP),
 #   RRAMFS_VM_MEM (2G), RRAMFS_VM_CPUS (2), RRAMFS_VM_TIMEOUT seconds (3600),
 #   RRAMFS_QEMU_OPTS extra QEMU options (e.g. -icount for benchmarks),
-#   RRAMFS_VM_OUT directory for the run's files (default: a new temp dir).
+#   RRAMFS_VM_OUT directory for the run's files (default: a new temp dir),
+#   RRAMFS_KO another rramfs.ko to test (default: the one built here).
 set -euo pipefail
 . "$(dirname "$0")/../config.sh"
 
@@ -35,7 +36,7 @@ shift $((OPTIND - 1))
 
 kdir=$(resolve_kdir)
 bzimage=$kdir/arch/x86/boot/bzImage
-ko=$RRAMFS_ROOT/rramfs.ko
+ko=${RRAMFS_KO:-$RRAMFS_ROOT/rramfs.ko}
 [ -f "$bzimage" ] || die "no kernel image at $bzimage"
 [ -f "$ko" ] || die "no $ko: run make first"
 
@@ -64,7 +65,8 @@ tcg) vng_args+=(--disable-kvm) ;;	# QEMU picks -cpu max: SMAP
 kvm) ;;				# -cpu host: SMAP on any modern x86
 *) die "RRAMFS_ACCEL must be tcg or kvm" ;;
 esac
-[ -z "${RRAMFS_QEMU_OPTS:-}" ] || vng_args+=(--qemu-opts "$RRAMFS_QEMU_OPTS")
+# With "=": a value that starts with "-" is otherwise taken for an option.
+[ -z "${RRAMFS_QEMU_OPTS:-}" ] || vng_args+=("--qemu-opts=$RRAMFS_QEMU_OPTS")
 
 log "booting $(basename "$kdir") ($accel) in the VM; output in $out"
 set +e
@@ -72,7 +74,10 @@ if [ -n "$interactive" ] && [ -t 0 ]; then
 	"$VENV/bin/vng" "${vng_args[@]}" --exec "bash $RRAMFS_ROOT/tools/vm/guest.sh $out"
 	# Interactive runs end in a shell; the command's result is in $out/rc.
 else
-	timeout --foreground -k 30 "${RRAMFS_VM_TIMEOUT:-3600}" \
+	# Not --foreground: then timeout signals its whole process group, so
+	# QEMU (which vng starts in it) ends too; with --foreground only vng
+	# would, leaving a hung guest's QEMU running after the run is judged.
+	timeout -k 30 "${RRAMFS_VM_TIMEOUT:-3600}" \
 		"$VENV/bin/vng" "${vng_args[@]}" --exec "bash $RRAMFS_ROOT/tools/vm/guest.sh $out" </dev/null
 fi
 vng_rc=$?

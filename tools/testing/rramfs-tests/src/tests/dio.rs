@@ -770,8 +770,10 @@ fn write_is_atomic_against_writers() -> TestResult {
 }
 
 /// A DIO write that runs out of space mid-way returns what it wrote, with
-/// that data in place, through pwrite and through io_uring (which resumes
-/// from the iterator: it must have been reverted to what was written).
+/// that data in place, through pwrite and through io_uring (which retries
+/// a short write from the iterator, in a worker).  That the iterator is
+/// reverted to what was written only shows if such a retry then succeeds,
+/// which a test cannot time; this checks the count and the data.
 fn short_write_on_enospc() -> TestResult {
     use io_uring::{opcode, types, IoUring};
     let m = Mount::new("size=1m")?;
