@@ -6,6 +6,7 @@
 #   make run        set up, build, boot the SMAP VM with rramfs mounted, demo
 #   make check      set up, build, run every test in the SMAP VM
 
+#   make fuzz       the model-checked fuzzer (SEED=, SECS=, OPS=)
 #   make bench      benchmarks (QUICK=1 for a smoke run); see
 #                   Documentation/filesystems/rramfs-performance.rst
 #   make fmtcheck   rustfmt check of the module and the tools
@@ -25,7 +26,7 @@ endif
 # The kernel's Rust build wants Debian's rustc (with core source) and LLVM 19.
 KMAKE = $(MAKE) -C $(KDIR) M=$(ROOT) $(shell $(ROOT)/tools/kmake-args.sh)
 
-.PHONY: all modules clean setup run check bench fmtcheck clippy install tests
+.PHONY: all modules clean setup run check bench fuzz fmtcheck clippy install tests
 
 all: modules
 
@@ -56,4 +57,7 @@ check:
 
 bench:
 	@$(ROOT)/tools/bench.sh
+
+fuzz:
+	@$(ROOT)/tools/fuzz.sh
 

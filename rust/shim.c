@@ -472,31 +472,37 @@ bool rramfs_iov_iter_extract_will_pin(const struct iov_iter *i)
 }
 
 /*
- * @len bytes; neither range may cross a page boundary.  memmove: the page
- * may be (part of) the folio itself, when the destination is an mmap of it.
+ * @len bytes between @page and @folio; neither range may cross a page
+ * boundary.  The page may be one of the folio's own (the user buffer is an
+ * mmap of the very range being copied): then the two ranges can overlap and
+ * only memmove is right; otherwise memcpy, which is cheaper.
  */
+static void rramfs_copy(void *dst, const void *src, size_t len, bool same)
+{
+	if (same)
+		memmove(dst, src, len);
+	else
+		memcpy(dst, src, len);
+}
+
 void rramfs_copy_folio_to_page(struct folio *folio, size_t foff,
 			       struct page *page, size_t poff, size_t len)
 {
 	char *dst = kmap_local_page(page);
 	char *src = kmap_local_folio(folio, foff);
 
-	memmove(dst + poff, src, len);
+	rramfs_copy(dst + poff, src, len, page_folio(page) == folio);
 	kunmap_local(src);
 	kunmap_local(dst);
 }
 
-/*
- * @len bytes; neither range may cross a page boundary.  memmove: the page
- * may be (part of) the folio itself, when the source is an mmap of it.
- */
 void rramfs_copy_page_to_folio(struct folio *folio, size_t foff,
 			       struct page *page, size_t poff, size_t len)
 {
 	char *src = kmap_local_page(page);
 	char *dst = kmap_local_folio(folio, foff);
 
-	memmove(dst, src + poff, len);
+	rramfs_copy(dst, src + poff, len, page_folio(page) == folio);
 	kunmap_local(dst);
 	kunmap_local(src);
 }

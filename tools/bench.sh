@@ -4,6 +4,7 @@
 # Documentation/filesystems/rramfs-performance.rst).
 #
 #   QUICK=1            tiny counts (make check runs this so the bench never rots)
+#   CASE="O_DIRECT"    only the cases whose name starts with this (no floors)
 #   RRAMFS_ACCEL=kvm   wall-clock figures on a host with real KVM; the default
 #                      (TCG) runs QEMU with -icount shift=0,sleep=off, so guest
 #                      nanoseconds count guest instructions, deterministically.
@@ -23,6 +24,8 @@ else
 	export RRAMFS_QEMU_OPTS="${RRAMFS_QEMU_OPTS:-} -icount shift=0,sleep=off"
 fi
 quick=${QUICK:+--quick}
+only=
+[ -z "${CASE:-}" ] || only="--case $(printf %q "$CASE")"
 out=$(mktemp -d "${TMPDIR:-/tmp}/rramfs-bench.XXXXXX")
 guest=$(cat <<GUEST
 set -e
@@ -31,7 +34,7 @@ mount -t rramfs -o size=1g none /tmp/b-rramfs
 mount -t rramfs -o size=1g,prefault=always none /tmp/b-rramfs-always
 mount -t ramfs none /tmp/b-ramfs
 mount -t tmpfs -o size=1g none /tmp/b-tmpfs
-$RRAMFS_ROOT/tools/bench/rramfs-bench/target/release/rramfs-bench $quick --mode $mode \
+$RRAMFS_ROOT/tools/bench/rramfs-bench/target/release/rramfs-bench $quick $only --mode $mode \
 	rramfs=/tmp/b-rramfs rramfs-always=/tmp/b-rramfs-always ramfs=/tmp/b-ramfs tmpfs=/tmp/b-tmpfs \
 	> \$RRAMFS_OUT/bench.txt
 cat \$RRAMFS_OUT/bench.txt

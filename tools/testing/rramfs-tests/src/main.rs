@@ -4,6 +4,7 @@
 //!     rramfs-tests                 # every test
 //!     rramfs-tests NAME...         # tests named NAME, or in group NAME
 //!     rramfs-tests --list [NAME...]  # the names those would run
+//!     rramfs-tests --fuzz SEED OPS   # the model-checked fuzzer, one seed
 //!
 //! A selection that matches no test exits 2, with `--list` too: a filter
 //! with a typo must not pass by running nothing.  The exit code is 0 only
@@ -16,6 +17,7 @@
 //! go wrong on purpose (fail, hang, kill the runner), for the harness's own
 //! tests (tools/testing/harness-selftest.sh); they touch no filesystem.
 
+mod fuzz;
 mod harness;
 mod tests;
 mod util;
@@ -25,6 +27,18 @@ fn main() {
     let mut all = tests::all();
     if std::env::var_os("RRAMFS_TESTS_SELFTEST").is_some() {
         all.extend(harness::selftests());
+    }
+    if args.first().map(String::as_str) == Some("--fuzz") {
+        let num = |i: usize, d: u64| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(d);
+        let (seed, ops) = (num(1, 1), num(2, 2000) as usize);
+        match fuzz::run(seed, ops) {
+            Ok(()) => println!("PASS fuzz::seed_{seed} ({ops} operations)"),
+            Err(e) => {
+                println!("FAIL fuzz::seed_{seed}: {e}");
+                std::process::exit(1);
+            }
+        }
+        return;
     }
     if let Some(i) = args.iter().position(|a| a == "--list") {
         args.remove(i);

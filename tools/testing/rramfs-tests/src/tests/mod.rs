@@ -6,6 +6,7 @@ mod basic;
 mod dio;
 mod edges;
 mod files;
+mod fuzz;
 mod namespace;
 mod options;
 mod write;
@@ -20,6 +21,7 @@ pub fn all() -> Vec<Test> {
     v.extend(files::tests());
     v.extend(dio::tests());
     v.extend(edges::tests());
+    v.extend(fuzz::tests());
     v
 }
 
