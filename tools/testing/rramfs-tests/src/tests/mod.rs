@@ -9,6 +9,7 @@ mod files;
 mod fuzz;
 mod namespace;
 mod options;
+mod race;
 mod write;
 
 /// Every test, in run order.
@@ -22,6 +23,7 @@ pub fn all() -> Vec<Test> {
     v.extend(dio::tests());
     v.extend(edges::tests());
     v.extend(fuzz::tests());
+    v.extend(race::tests());
     v
 }
 

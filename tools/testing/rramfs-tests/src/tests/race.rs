@@ -1,0 +1,370 @@
+//! Concurrency on the same file, bounded and repeated: O_DIRECT against
+//! truncation, hole punching, page faults and MADV_DONTNEED; ABBA across
+//! two files with transfers longer than a DIO batch; many appenders; a
+//! fatal signal in the middle of a long DIO write; umount and rmmod under
+//! load.  Each checks the data (and the accounting), not only that nothing
+//! hangs; the VM run adds the kernel log, FOLL_PIN balance and unload.
+
+use crate::harness::TestResult;
+use crate::util::*;
+use crate::{ensure, ensure_eq};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+crate::tests![
+    dio_against_truncate_punch_and_faults => 900,
+    abba_longer_than_a_batch => 900,
+    appenders_buffered_and_direct => 900,
+    fatal_signal_mid_dio_write => 600,
+    umount_and_rmmod_under_load => 600,
+];
+
+fn aligned(len: usize) -> Result<Map, String> {
+    Map::new(
+        len,
+        libc::PROT_READ | libc::PROT_WRITE,
+        libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+        -1,
+        0,
+    )
+}
+
+fn filled(len: usize, seed: u64) -> Result<(Map, Vec<u8>), String> {
+    let m = aligned(len)?;
+    let d = pattern(seed, 0, len);
+    // SAFETY: Writable mapping of `len` bytes.
+    unsafe { std::ptr::copy_nonoverlapping(d.as_ptr(), m.ptr, len) };
+    Ok((m, d))
+}
+
+/// DIO writes of a fixed pattern race truncation up and down, page-aligned
+/// hole punches and page faults with MADV_DONTNEED on a mapping of the
+/// same range.  Each page of the range must always be the pattern or zeros
+/// (never a mix, never stale data), the region the others leave alone must
+/// be exactly the pattern, and the accounting must match at the end.
+fn dio_against_truncate_punch_and_faults() -> TestResult {
+    const LEN: usize = 1 << 20;
+    let m = Mount::new("size=64m")?;
+    let path = m.path("f");
+    let fd = open(&path, libc::O_RDWR | libc::O_CREAT | libc::O_DIRECT, 0o644)
+        .map_err(|e| format!("open: {e}"))?;
+    let (src, data) = filled(2 * LEN, 60)?;
+    ensure_eq!(pwrite(fd, src.ptr, 2 * LEN, 0), Ok(2 * LEN));
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut others = Vec::new();
+    // Truncates within the second MiB, and punches there.
+    {
+        let (stop, path) = (stop.clone(), path.clone());
+        others.push(std::thread::spawn(move || -> Result<u64, String> {
+            let t = open(&path, libc::O_RDWR, 0).map_err(|e| e.to_string())?;
+            let mut n = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let at = LEN as i64 + ((n * 7) % 256) as i64 * PAGE as i64;
+                if n % 2 == 0 {
+                    ftruncate(t, at).map_err(|e| format!("truncate: {e}"))?;
+                    ftruncate(t, 2 * LEN as i64).map_err(|e| format!("truncate: {e}"))?;
+                } else {
+                    let mode = libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE;
+                    fallocate(t, mode, at, 8 * PAGE as i64).map_err(|e| format!("punch: {e}"))?;
+                }
+                n += 1;
+            }
+            close(t);
+            Ok(n)
+        }));
+    }
+    // Faults the whole range through a mapping, dropping it now and then.
+    {
+        let (stop, path) = (stop.clone(), path.clone());
+        others.push(std::thread::spawn(move || -> Result<u64, String> {
+            let t = open(&path, libc::O_RDWR, 0).map_err(|e| e.to_string())?;
+            let map = Map::new(LEN, libc::PROT_READ, libc::MAP_SHARED, t, 0)?;
+            let mut n = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                // SAFETY: Advising our own mapping.
+                unsafe { libc::madvise(map.ptr.cast(), LEN, libc::MADV_DONTNEED) };
+                let sum: u64 = map.slice().iter().step_by(PAGE).map(|&b| b as u64).sum();
+                std::hint::black_box(sum);
+                n += 1;
+            }
+            close(t);
+            Ok(n)
+        }));
+    }
+    let bfd = open(&path, libc::O_RDONLY, 0).map_err(|e| e.to_string())?;
+    for round in 0..20 {
+        // The whole 2 MiB, then the first MiB alone.
+        ensure_eq!(
+            pwrite(fd, src.ptr, 2 * LEN, 0),
+            Ok(2 * LEN),
+            "round {round}"
+        );
+        // (A truncation may shorten the read: whole pages only.)
+        let got = read_at(bfd, 0, 2 * LEN)?;
+        ensure!(
+            got[..LEN] == data[..LEN],
+            "round {round}: the untouched MiB changed"
+        );
+        for (i, p) in got[LEN..].chunks_exact(PAGE).enumerate() {
+            let want = &data[LEN + i * PAGE..LEN + (i + 1) * PAGE];
+            let ok = p == want || p.iter().all(|&b| b == 0);
+            ensure!(
+                ok,
+                "round {round}: page {} is neither the data nor zeros",
+                256 + i
+            );
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    for t in others {
+        let n = t.join().map_err(|_| "a racing thread panicked")??;
+        ensure!(n > 0, "a racing thread never ran");
+    }
+    // Quiet now: everything is exactly as last written, and charged right.
+    ensure_eq!(pwrite(fd, src.ptr, 2 * LEN, 0), Ok(2 * LEN));
+    ensure!(read_at(bfd, 0, 2 * LEN)? == data, "data after the race");
+    ensure_eq!(m.stats()?.get("blocks_used") as i64, fblocks(bfd) / 8);
+    ensure_eq!(fblocks(bfd) / 8, 512);
+    close(bfd);
+    close(fd);
+    Ok(())
+}
+
+/// Two processes, each writing file A from an mmap of B (and B from A) with
+/// O_DIRECT, 640 KiB per write (three batches, all under the destination's
+/// `i_rwsem`), page tables zapped so that every pin faults on the other
+/// file.  No deadlock, and every write whole.  Data only moves, by whole
+/// pages, but a page can be read while the other process rewrites it, so
+/// the check is per 8-byte word: page `j` is filled with one word naming
+/// `j`, and every word of both files must still name a page.
+fn abba_longer_than_a_batch() -> TestResult {
+    const LEN: usize = 160 * PAGE;
+    let m = Mount::new("")?;
+    let word = |j: u64| j | (!j << 32);
+    let src = aligned(LEN)?;
+    for j in 0..(LEN / PAGE) as u64 {
+        for k in 0..PAGE / 8 {
+            // SAFETY: Inside the writable mapping, 8-byte aligned.
+            unsafe { *(src.ptr.add(j as usize * PAGE + k * 8) as *mut u64) = word(j) };
+        }
+    }
+    for n in ["a", "b"] {
+        let fd = open(
+            &m.path(n),
+            libc::O_RDWR | libc::O_CREAT | libc::O_DIRECT,
+            0o644,
+        )
+        .map_err(|e| e.to_string())?;
+        ensure_eq!(pwrite(fd, src.ptr, LEN, 0), Ok(LEN));
+        close(fd);
+    }
+    let mut kids = Vec::new();
+    for (dst, from) in [("a", "b"), ("b", "a")] {
+        let (d, f) = (m.path(dst), m.path(from));
+        // SAFETY: Fork; the child loops and exits.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            let run = || -> Result<(), String> {
+                let dfd = open(&d, libc::O_RDWR | libc::O_DIRECT, 0).map_err(|e| e.to_string())?;
+                let sfd = open(&f, libc::O_RDWR, 0).map_err(|e| e.to_string())?;
+                let map = Map::new(LEN, libc::PROT_READ, libc::MAP_SHARED, sfd, 0)?;
+                for i in 0..30 {
+                    // SAFETY: Advising our mapping.
+                    unsafe { libc::madvise(map.ptr.cast(), LEN, libc::MADV_DONTNEED) };
+                    let n = pwrite(dfd, map.ptr, LEN, ((i % 3) * PAGE) as i64)
+                        .map_err(|e| format!("errno {e}"))?;
+                    if n != LEN {
+                        return Err(format!("short write {n}"));
+                    }
+                }
+                Ok(())
+            };
+            // SAFETY: Leave the child.
+            unsafe { libc::_exit(if run().is_ok() { 0 } else { 1 }) };
+        }
+        kids.push(pid);
+    }
+    for pid in kids {
+        let mut st = 0;
+        // SAFETY: Our children.  The harness's timeout catches a deadlock.
+        unsafe { libc::waitpid(pid, &mut st, 0) };
+        ensure_eq!(st, 0, "a writer failed");
+    }
+    for n in ["a", "b"] {
+        let got = std::fs::read(m.path(n)).map_err(|e| e.to_string())?;
+        ensure!(
+            got.len() >= LEN && got.len() <= LEN + 2 * PAGE,
+            "{n}: size {}",
+            got.len()
+        );
+        for (i, w) in got.chunks_exact(8).enumerate() {
+            let w = u64::from_le_bytes(w.try_into().unwrap());
+            let j = w & 0xffff_ffff;
+            ensure!(
+                j < 160 && w == word(j),
+                "{n}: word {i} ({w:#x}) names no page"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Two buffered and two O_DIRECT writers append 4 KiB records with
+/// O_APPEND: the file ends exactly at the sum, every record is whole, and
+/// each writer's records are in its order.
+fn appenders_buffered_and_direct() -> TestResult {
+    const RECS: u64 = 64;
+    let m = Mount::new("size=64m")?;
+    let path = m.path("log");
+    std::fs::write(&path, b"").map_err(|e| e.to_string())?;
+    let record = |w: u64, seq: u64| {
+        let mut r = pattern(w * 1000 + seq + 1, 0, PAGE);
+        r[..16].copy_from_slice(&[w.to_le_bytes(), seq.to_le_bytes()].concat());
+        r
+    };
+    let writers: Vec<_> = (0..4u64)
+        .map(|w| {
+            let path = path.clone();
+            std::thread::spawn(move || -> Result<(), String> {
+                let direct = if w >= 2 { libc::O_DIRECT } else { 0 };
+                let fd = open(&path, libc::O_WRONLY | libc::O_APPEND | direct, 0)
+                    .map_err(|e| format!("open: {e}"))?;
+                let buf = aligned(PAGE)?;
+                for seq in 0..RECS {
+                    let r = record(w, seq);
+                    // SAFETY: Writable mapping of a page.
+                    unsafe { std::ptr::copy_nonoverlapping(r.as_ptr(), buf.ptr, PAGE) };
+                    // SAFETY: Plain syscall on our buffer.
+                    let n = unsafe { libc::write(fd, buf.ptr.cast(), PAGE) };
+                    ensure_eq!(n, PAGE as isize, "writer {w} record {seq}");
+                }
+                close(fd);
+                Ok(())
+            })
+        })
+        .collect();
+    for t in writers {
+        t.join().map_err(|_| "writer panicked")??;
+    }
+    let got = std::fs::read(&path).map_err(|e| e.to_string())?;
+    ensure_eq!(
+        got.len(),
+        4 * RECS as usize * PAGE,
+        "appends lost or doubled"
+    );
+    let mut next = [0u64; 4];
+    for (i, r) in got.chunks(PAGE).enumerate() {
+        let w = u64::from_le_bytes(r[..8].try_into().unwrap());
+        ensure!(w < 4, "record {i}: writer {w}");
+        let seq = next[w as usize];
+        ensure!(
+            r == &record(w, seq)[..],
+            "record {i} is not writer {w}'s record {seq} whole"
+        );
+        next[w as usize] += 1;
+    }
+    ensure_eq!(next, [RECS; 4]);
+    Ok(())
+}
+
+/// A process killed (SIGKILL) in the middle of a 48 MiB O_DIRECT write:
+/// the call ends (no hang), what it wrote is a prefix of the data, the
+/// file's blocks match its size, and the file stays usable.  The VM run
+/// checks that every pinned page was unpinned.
+fn fatal_signal_mid_dio_write() -> TestResult {
+    const LEN: usize = 48 << 20;
+    let m = Mount::new("size=128m")?;
+    let path = m.path("f");
+    let (src, data) = filled(LEN, 62)?;
+    for attempt in 0..3u32 {
+        std::fs::write(&path, b"").map_err(|e| e.to_string())?;
+        // SAFETY: Fork; the child writes and exits (or is killed).
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            let fd = open(&path, libc::O_WRONLY | libc::O_DIRECT, 0).unwrap_or(-1);
+            // SAFETY: Our buffer of `LEN` bytes.
+            unsafe { libc::write(fd, src.ptr.cast(), LEN) };
+            // SAFETY: Leave the child.
+            unsafe { libc::_exit(0) };
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200 + 300 * attempt as u64));
+        // SAFETY: Our child.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        let mut st = 0;
+        // SAFETY: Our child.
+        unsafe { libc::waitpid(pid, &mut st, 0) };
+        let size = std::fs::metadata(&path).map_err(|e| e.to_string())?.len() as usize;
+        ensure!(size <= LEN, "size {size}");
+        let got = std::fs::read(&path).map_err(|e| e.to_string())?;
+        ensure!(
+            got[..] == data[..size],
+            "attempt {attempt}: not a prefix of the data"
+        );
+        let fd = open(&path, libc::O_RDWR, 0).map_err(|e| e.to_string())?;
+        ensure_eq!(m.stats()?.get("blocks_used") as i64, fblocks(fd) / 8);
+        ensure_eq!(ftruncate(fd, 0), Ok(()));
+        ensure_eq!(
+            m.stats()?.get("blocks_used"),
+            0,
+            "blocks left after truncation"
+        );
+        close(fd);
+    }
+    Ok(())
+}
+
+/// umount and rmmod while a process writes: both refuse (EBUSY, the module
+/// in use), nothing is lost; once the writer is gone, umount works.
+fn umount_and_rmmod_under_load() -> TestResult {
+    let dir = format!("/tmp/rramfs-busy.{}", std::process::id());
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let (rc, out) = sh(&format!("mount -t rramfs -o size=32m none {dir}"));
+    ensure!(rc == 0, "mount: {out}");
+    let file = format!("{dir}/f");
+    // SAFETY: Fork; the child writes until killed.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        let fd = open(
+            std::path::Path::new(&file),
+            libc::O_RDWR | libc::O_CREAT,
+            0o644,
+        )
+        .unwrap_or(-1);
+        let data = pattern(63, 0, 1 << 20);
+        loop {
+            let _ = pwrite(fd, data.as_ptr(), data.len(), 0);
+        }
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let c = std::ffi::CString::new(dir.clone()).unwrap();
+    // SAFETY: A valid path.
+    let r = unsafe { libc::umount2(c.as_ptr(), 0) };
+    let e = last_errno();
+    let name = std::ffi::CString::new("rramfs").unwrap();
+    // SAFETY: delete_module(2) with O_NONBLOCK: must refuse, the module is used.
+    let rm = unsafe { libc::syscall(libc::SYS_delete_module, name.as_ptr(), libc::O_NONBLOCK) };
+    let rme = last_errno();
+    // SAFETY: Our child.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    let mut st = 0;
+    // SAFETY: Our child.
+    unsafe { libc::waitpid(pid, &mut st, 0) };
+    ensure!(
+        r != 0 && e == libc::EBUSY,
+        "umount under load: {r}, errno {e}"
+    );
+    ensure!(
+        rm != 0 && (rme == libc::EWOULDBLOCK || rme == libc::EBUSY),
+        "rmmod: {rm}, errno {rme}"
+    );
+    let got = std::fs::read(&file).map_err(|e| e.to_string())?;
+    ensure!(got == pattern(63, 0, 1 << 20), "data written under load");
+    // SAFETY: A valid path.
+    ensure_eq!(
+        unsafe { libc::umount2(c.as_ptr(), 0) },
+        0,
+        "umount after the writer"
+    );
+    let _ = std::fs::remove_dir(&dir);
+    Ok(())
+}
