@@ -60,7 +60,7 @@ fn dio_against_truncate_punch_and_faults() -> TestResult {
             let mut n = 0u64;
             while !stop.load(Ordering::Relaxed) {
                 let at = LEN as i64 + ((n * 7) % 256) as i64 * PAGE as i64;
-                if n % 2 == 0 {
+                if n.is_multiple_of(2) {
                     ftruncate(t, at).map_err(|e| format!("truncate: {e}"))?;
                     ftruncate(t, 2 * LEN as i64).map_err(|e| format!("truncate: {e}"))?;
                 } else {
@@ -360,11 +360,8 @@ fn umount_and_rmmod_under_load() -> TestResult {
     let got = std::fs::read(&file).map_err(|e| e.to_string())?;
     ensure!(got == pattern(63, 0, 1 << 20), "data written under load");
     // SAFETY: A valid path.
-    ensure_eq!(
-        unsafe { libc::umount2(c.as_ptr(), 0) },
-        0,
-        "umount after the writer"
-    );
+    let r = unsafe { libc::umount2(c.as_ptr(), 0) };
+    ensure_eq!(r, 0, "umount after the writer");
     let _ = std::fs::remove_dir(&dir);
     Ok(())
 }
