@@ -5,7 +5,9 @@
 #   T="name ..."   run only these tests of the project's suite (names or
 #                  groups, as `rramfs-tests --list` prints them)
 #   PEERS="fio fsx"  with T, also run these third-party suites
-#   RRAMFS_SKIP_SELFTEST=1   skip the harness self-tests (two extra boots)
+#   RRAMFS_SKIP_SELFTEST=1   skip the harness self-tests (four extra boots)
+#   RRAMFS_SKIP_DEBUG=1      skip the debug-kernel run (KASAN, kmemleak,
+#                            UBSAN, fault injection; a second kernel build)
 #
 # The full log, results.txt and report.txt (third-party suites, rramfs
 # next to tmpfs) go to $RRAMFS_CACHE/last-check/.
@@ -89,6 +91,14 @@ if [ -f rramfs.ko ] && [ -s "$out/expected.txt" ]; then
 	grep -E '^(PASS|FAIL|SKIP) ' "$out/vm.log" >>"$results"
 	[ -f "$out/vm/peers-report.txt" ] && cp "$out/vm/peers-report.txt" "$out/report.txt"
 	"$RRAMFS_ROOT/tools/testing/verdict.sh" complete "$out/expected.txt" "$out/vm.log" "$vm_rc" | tee -a "$results"
+fi
+
+# --- the sanitizer kernel: KASAN, kmemleak, UBSAN, fault injection -------------
+# The own suite with the fuzzer, the races and the fault-injection tests.
+# RRAMFS_SKIP_DEBUG=1 leaves it out (it builds a second kernel when cold).
+if [ -z "${RRAMFS_SKIP_DEBUG:-}" ] && [ -z "${KDIR:-}" ] && [ -z "${T:-}" ]; then
+	log "the debug kernel run (KASAN, kmemleak, UBSAN, fault injection)"
+	"$RRAMFS_ROOT/tools/testing/debug-run.sh" "$out/debug" | tee -a "$results"
 fi
 
 # --- the benchmark still runs (tiny counts; asserts nothing about speed) -------

@@ -5,6 +5,7 @@ use crate::harness::Test;
 mod basic;
 mod dio;
 mod edges;
+mod faults;
 mod files;
 mod fuzz;
 mod namespace;
@@ -24,6 +25,10 @@ pub fn all() -> Vec<Test> {
     v.extend(edges::tests());
     v.extend(fuzz::tests());
     v.extend(race::tests());
+    // Only the debug kernel flavor can inject faults (make check's debug run).
+    if std::env::var("RRAMFS_FLAVOR").as_deref() == Ok("debug") {
+        v.extend(faults::tests());
+    }
     v
 }
 
