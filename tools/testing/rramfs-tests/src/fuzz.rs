@@ -444,18 +444,8 @@ fn apply(w: &World, md: &mut Model, op: &Op, seed: u64) -> Result<(), String> {
             let r = ret(unsafe {
                 libc::setxattr(w.path.as_ptr(), n.as_ptr(), v.as_ptr().cast(), size, 0)
             } as isize);
-            let suffix = name.split_once('.').map_or("", |(_, s)| s);
-            let known = ["user.", "trusted.", "security."]
-                .iter()
-                .any(|p| name.starts_with(p));
-            let want = if name.len() > 255 {
-                Some(libc::ERANGE)
-            } else if size > 65536 {
-                Some(libc::E2BIG)
-            } else if !known {
-                Some(libc::EOPNOTSUPP)
-            } else if suffix.is_empty() {
-                Some(libc::EINVAL)
+            let want = if let Some(e) = name_errno(name, size) {
+                Some(e)
             } else {
                 let users: Vec<_> = md
                     .xattrs
@@ -487,16 +477,8 @@ fn apply(w: &World, md: &mut Model, op: &Op, seed: u64) -> Result<(), String> {
             let n = CString::new(name.as_str()).unwrap();
             // SAFETY: Valid strings.
             let r = ret(unsafe { libc::removexattr(w.path.as_ptr(), n.as_ptr()) } as isize);
-            let known = ["user.", "trusted.", "security."]
-                .iter()
-                .any(|p| name.starts_with(p));
-            let suffix = name.split_once('.').map_or("", |(_, s)| s);
-            let want = if name.len() > 255 {
-                Some(libc::ERANGE)
-            } else if !known {
-                Some(libc::EOPNOTSUPP)
-            } else if suffix.is_empty() {
-                Some(libc::EINVAL)
+            let want = if let Some(e) = name_errno(name, 0) {
+                Some(e)
             } else if !md.xattrs.contains_key(name) {
                 Some(libc::ENODATA)
             } else {
@@ -581,6 +563,26 @@ fn apply(w: &World, md: &mut Model, op: &Op, seed: u64) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The errno the VFS gives an xattr name (and value size) before rramfs
+/// sees it: too long, too large, an unknown namespace, an empty name.
+fn name_errno(name: &str, size: usize) -> Option<i32> {
+    let known = ["user.", "trusted.", "security."]
+        .iter()
+        .any(|p| name.starts_with(p));
+    let suffix = name.split_once('.').map_or("", |(_, s)| s);
+    if name.len() > 255 {
+        Some(libc::ERANGE)
+    } else if size > 65536 {
+        Some(libc::E2BIG)
+    } else if !known {
+        Some(libc::EOPNOTSUPP)
+    } else if suffix.is_empty() {
+        Some(libc::EINVAL)
+    } else {
+        None
+    }
 }
 
 fn expect(r: Result<usize, i32>, e: i32, op: &Op) -> Result<(), String> {

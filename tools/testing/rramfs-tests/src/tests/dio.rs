@@ -381,57 +381,9 @@ fn read_into_same_file_mapping() -> TestResult {
     Ok(())
 }
 
+/// The ABBA pair within one batch (32 pages); see `race::abba_pair`.
 fn abba_mmap_pair_no_deadlock() -> TestResult {
-    let m = Mount::new("")?;
-    const LEN: usize = 32 * PAGE;
-    let src = abuf(LEN)?;
-    fill(&src, 30);
-    for n in ["a", "b"] {
-        let fd = dopen(&m, n, 0)?;
-        ensure_eq!(pwrite(fd, src.ptr, LEN, 0), Ok(LEN));
-        close(fd);
-    }
-    // Two processes: one DIO-writes a from an mmap of b, the other b from
-    // an mmap of a; page tables are zapped so every pin faults.
-    let mut kids = Vec::new();
-    for (dst, from) in [("a", "b"), ("b", "a")] {
-        let (d, f) = (m.path(dst), m.path(from));
-        // SAFETY: Fork; the child loops and exits.
-        let pid = unsafe { libc::fork() };
-        if pid == 0 {
-            let run = || -> Result<(), String> {
-                let dfd = open(&d, libc::O_RDWR | libc::O_DIRECT, 0).map_err(|e| e.to_string())?;
-                let sfd = open(&f, libc::O_RDWR, 0).map_err(|e| e.to_string())?;
-                let map = Map::new(
-                    LEN,
-                    libc::PROT_READ | libc::PROT_WRITE,
-                    libc::MAP_SHARED,
-                    sfd,
-                    0,
-                )?;
-                for i in 0..150 {
-                    // SAFETY: Advising our mapping.
-                    unsafe { libc::madvise(map.ptr.cast(), LEN, libc::MADV_DONTNEED) };
-                    let n = pwrite(dfd, map.ptr, LEN, ((i % 4) * PAGE) as i64)
-                        .map_err(|e| format!("errno {e}"))?;
-                    if n != LEN {
-                        return Err(format!("short write {n}"));
-                    }
-                }
-                Ok(())
-            };
-            // SAFETY: Leave the child.
-            unsafe { libc::_exit(if run().is_ok() { 0 } else { 1 }) };
-        }
-        kids.push(pid);
-    }
-    for pid in kids {
-        let mut st = 0;
-        // SAFETY: Our children.  The harness's timeout catches a deadlock.
-        unsafe { libc::waitpid(pid, &mut st, 0) };
-        ensure_eq!(st, 0, "a writer failed");
-    }
-    Ok(())
+    super::race::abba_pair(32, 150)
 }
 
 fn splice_and_sendfile_not_pinned() -> TestResult {

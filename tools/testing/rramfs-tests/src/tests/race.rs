@@ -133,16 +133,25 @@ fn dio_against_truncate_punch_and_faults() -> TestResult {
 /// Two processes, each writing file A from an mmap of B (and B from A) with
 /// O_DIRECT, 640 KiB per write (three batches, all under the destination's
 /// `i_rwsem`), page tables zapped so that every pin faults on the other
-/// file.  No deadlock, and every write whole.  Data only moves, by whole
-/// pages, but a page can be read while the other process rewrites it, so
-/// the check is per 8-byte word: page `j` is filled with one word naming
-/// `j`, and every word of both files must still name a page.
+/// file.
 fn abba_longer_than_a_batch() -> TestResult {
-    const LEN: usize = 160 * PAGE;
+    abba_pair(160, 30)
+}
+
+/// The ABBA pair: two processes write `pages` pages with O_DIRECT, one into
+/// A from an mmap of B, the other into B from an mmap of A, `rounds` times
+/// at shifting page offsets, page tables zapped so that every pin faults.
+/// No deadlock (the harness's timeout), every write whole.  Data only
+/// moves, by whole pages, but a page can be read while the other process
+/// rewrites it, so the check is per 8-byte word: page `j` starts filled
+/// with one word naming `j`, and every word of both files must still name
+/// a page.
+pub(super) fn abba_pair(pages: usize, rounds: usize) -> TestResult {
+    let len = pages * PAGE;
     let m = Mount::new("")?;
     let word = |j: u64| j | (!j << 32);
-    let src = aligned(LEN)?;
-    for j in 0..(LEN / PAGE) as u64 {
+    let src = aligned(len)?;
+    for j in 0..pages as u64 {
         for k in 0..PAGE / 8 {
             // SAFETY: Inside the writable mapping, 8-byte aligned.
             unsafe { *(src.ptr.add(j as usize * PAGE + k * 8) as *mut u64) = word(j) };
@@ -155,7 +164,7 @@ fn abba_longer_than_a_batch() -> TestResult {
             0o644,
         )
         .map_err(|e| e.to_string())?;
-        ensure_eq!(pwrite(fd, src.ptr, LEN, 0), Ok(LEN));
+        ensure_eq!(pwrite(fd, src.ptr, len, 0), Ok(len));
         close(fd);
     }
     let mut kids = Vec::new();
@@ -167,13 +176,13 @@ fn abba_longer_than_a_batch() -> TestResult {
             let run = || -> Result<(), String> {
                 let dfd = open(&d, libc::O_RDWR | libc::O_DIRECT, 0).map_err(|e| e.to_string())?;
                 let sfd = open(&f, libc::O_RDWR, 0).map_err(|e| e.to_string())?;
-                let map = Map::new(LEN, libc::PROT_READ, libc::MAP_SHARED, sfd, 0)?;
-                for i in 0..30 {
+                let map = Map::new(len, libc::PROT_READ, libc::MAP_SHARED, sfd, 0)?;
+                for i in 0..rounds {
                     // SAFETY: Advising our mapping.
-                    unsafe { libc::madvise(map.ptr.cast(), LEN, libc::MADV_DONTNEED) };
-                    let n = pwrite(dfd, map.ptr, LEN, ((i % 3) * PAGE) as i64)
+                    unsafe { libc::madvise(map.ptr.cast(), len, libc::MADV_DONTNEED) };
+                    let n = pwrite(dfd, map.ptr, len, ((i % 3) * PAGE) as i64)
                         .map_err(|e| format!("errno {e}"))?;
-                    if n != LEN {
+                    if n != len {
                         return Err(format!("short write {n}"));
                     }
                 }
@@ -193,7 +202,7 @@ fn abba_longer_than_a_batch() -> TestResult {
     for n in ["a", "b"] {
         let got = std::fs::read(m.path(n)).map_err(|e| e.to_string())?;
         ensure!(
-            got.len() >= LEN && got.len() <= LEN + 2 * PAGE,
+            got.len() >= len && got.len() <= len + 2 * PAGE,
             "{n}: size {}",
             got.len()
         );
@@ -201,7 +210,7 @@ fn abba_longer_than_a_batch() -> TestResult {
             let w = u64::from_le_bytes(w.try_into().unwrap());
             let j = w & 0xffff_ffff;
             ensure!(
-                j < 160 && w == word(j),
+                j < pages as u64 && w == word(j),
                 "{n}: word {i} ({w:#x}) names no page"
             );
         }
