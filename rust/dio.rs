@@ -278,10 +278,19 @@ pub(crate) unsafe fn write(iocb: *mut bindings::kiocb, from: *mut bindings::iov_
     let fsi = unsafe { SbInfo::of((*inode).i_sb) };
     let st = &fsi.stats;
     stats::inc(&st.dio_calls);
-    // Length and memory alignment, before any lock; the position is checked
-    // again under it (O_APPEND moves it).
-    // SAFETY: `iocb` and `from` are live.
-    if let Err(e) = unsafe { check_alignment(fsi, (*iocb).ki_pos, from) } {
+    // Length and memory alignment, before any lock.  The position is
+    // checked under it, where O_APPEND has moved it to EOF: until then the
+    // file position of an O_APPEND descriptor says nothing.
+    // SAFETY: `iocb` is live; the flag is a constant.
+    let pos = unsafe {
+        if (*iocb).ki_flags & ffi::rramfs_iocb_append != 0 {
+            0
+        } else {
+            (*iocb).ki_pos
+        }
+    };
+    // SAFETY: `from` is live.
+    if let Err(e) = unsafe { check_alignment(fsi, pos, from) } {
         return e.to_errno() as isize;
     }
     // SAFETY: `inode` is live; see the module doc for why user pages may

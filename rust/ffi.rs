@@ -121,6 +121,7 @@ extern "C" {
     pub(crate) static rramfs_max_lfs_filesize: i64;
     pub(crate) static rramfs_iocb_nowait: c_int;
     pub(crate) static rramfs_iocb_dsync: c_int;
+    pub(crate) static rramfs_iocb_append: c_int;
     pub(crate) fn rramfs_generic_write_sync(iocb: *mut bindings::kiocb, count: isize) -> isize;
     pub(crate) fn rramfs_finish_open_simple(file: *mut bindings::file, error: c_int) -> c_int;
     pub(crate) fn rramfs_d_alloc_sibling(dentry: *mut bindings::dentry) -> *mut bindings::dentry;

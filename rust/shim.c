@@ -425,6 +425,7 @@ const unsigned long rramfs_sb_nosec = SB_NOSEC;
 const loff_t rramfs_max_lfs_filesize = MAX_LFS_FILESIZE;
 const int rramfs_iocb_nowait = IOCB_NOWAIT;
 const int rramfs_iocb_dsync = IOCB_DSYNC;
+const int rramfs_iocb_append = IOCB_APPEND;
 
 ssize_t rramfs_generic_write_sync(struct kiocb *iocb, ssize_t count)
 {

@@ -104,6 +104,7 @@ extern const unsigned long rramfs_sb_nosec;
 extern const loff_t rramfs_max_lfs_filesize;
 extern const int rramfs_iocb_nowait;
 extern const int rramfs_iocb_dsync;
+extern const int rramfs_iocb_append;
 ssize_t rramfs_generic_write_sync(struct kiocb *iocb, ssize_t count);
 int rramfs_finish_open_simple(struct file *file, int error);
 struct dentry *rramfs_d_alloc_sibling(struct dentry *dentry);

@@ -29,6 +29,7 @@ crate::tests![
     reverse_copy_failure_keeps_size,
     overlap_seen_on_a_later_page,
     read_into_same_page_overlapping,
+    append_ignores_descriptor_position,
 ];
 
 /// A page-aligned anonymous buffer.
@@ -870,6 +871,33 @@ fn read_into_same_page_overlapping() -> TestResult {
         read_at(bfd, 0, PAGE)? == expect,
         "overlapping DIO read is not a memmove"
     );
+    close(bfd);
+    close(fd);
+    Ok(())
+}
+
+/// With O_APPEND the write goes to EOF whatever the descriptor's own
+/// position: a misaligned position must not make an aligned append EINVAL;
+/// a misaligned EOF must.
+fn append_ignores_descriptor_position() -> TestResult {
+    let m = Mount::new("")?;
+    let fd = dopen(&m, "f", libc::O_APPEND)?;
+    let src = abuf(PAGE)?;
+    let data = fill(&src, 49);
+    ensure_eq!(pwrite(fd, src.ptr, 1024, 0), Ok(1024));
+    ensure_eq!(lseek(fd, 100, libc::SEEK_SET), Ok(100));
+    // SAFETY: Our buffer of a page.
+    let n = check(unsafe { libc::write(fd, src.ptr.cast(), 512) });
+    ensure_eq!(n, Ok(512), "append from a misaligned descriptor position");
+    ensure_eq!(fsize(fd), 1536);
+    let bfd = open(&m.path("f"), libc::O_RDWR, 0).map_err(|e| e.to_string())?;
+    ensure!(read_at(bfd, 1024, 512)? == data[..512], "appended data");
+    // EOF misaligned (1537): the append itself is misaligned.
+    ensure_eq!(pwrite(bfd, b"x".as_ptr(), 1, 1536), Ok(1));
+    // SAFETY: As above.
+    let n = check(unsafe { libc::write(fd, src.ptr.cast(), 512) });
+    ensure_eq!(n, Err(libc::EINVAL), "append at a misaligned EOF");
+    ensure_eq!(fsize(fd), 1537);
     close(bfd);
     close(fd);
     Ok(())
