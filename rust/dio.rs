@@ -28,10 +28,10 @@
 //! Reads take no inode lock.  The batch bounds the page array whatever the
 //! request length.
 
-use kernel::{bindings, ffi::c_ulong, prelude::*};
+use kernel::{ffi::c_ulong, prelude::*};
 
 use crate::{
-    ffi,
+    bindings,
     folio::LockedFolio,
     locks::{InodeLock, InvalidateLock},
     stats,
@@ -73,7 +73,7 @@ impl Batch {
     ) -> Result<Batch> {
         let mut pages = [core::ptr::null_mut(); BATCH_PAGES];
         // SAFETY: `iter` is live.
-        let pinned = unsafe { ffi::rramfs_iov_iter_extract_will_pin(iter) };
+        let pinned = unsafe { bindings::rramfs_iov_iter_extract_will_pin(iter) };
         let mut arr = pages.as_mut_ptr();
         let mut offset0 = 0usize;
         // SAFETY: `arr` has room for `BATCH_PAGES` pointers, which the
@@ -162,7 +162,7 @@ unsafe fn check_alignment(fsi: &SbInfo, pos: i64, iter: *mut bindings::iov_iter)
     // SAFETY: `iter` is live.
     let (count, mem) = unsafe {
         (
-            ffi::rramfs_iov_iter_count(iter),
+            bindings::rramfs_iov_iter_count(iter),
             bindings::iov_iter_alignment(iter),
         )
     };
@@ -195,9 +195,9 @@ pub(crate) unsafe fn read(iocb: *mut bindings::kiocb, to: *mut bindings::iov_ite
     let mut err = Ok(());
     loop {
         // SAFETY: `inode` is live.
-        let size = unsafe { ffi::rramfs_i_size_read(inode) };
+        let size = unsafe { bindings::rramfs_i_size_read(inode) };
         // SAFETY: `to` is live.
-        let left = unsafe { ffi::rramfs_iov_iter_count(to) };
+        let left = unsafe { bindings::rramfs_iov_iter_count(to) };
         if left == 0 || pos >= size {
             break;
         }
@@ -225,18 +225,18 @@ pub(crate) unsafe fn read(iocb: *mut bindings::kiocb, to: *mut bindings::iov_ite
                 .min(bindings::PAGE_SIZE - poff)
                 .min(in_page);
             // SAFETY: `mapping` is live; the result is null or referenced.
-            let folio = unsafe { ffi::rramfs_filemap_get_folio(mapping, index) };
+            let folio = unsafe { bindings::rramfs_filemap_get_folio(mapping, index as usize) };
             // SAFETY: `page` is one of the batch's pages, `[poff, poff+len)`
             // is inside it; `folio` is referenced and covers `fpos`.
             unsafe {
-                if !folio.is_null() && ffi::rramfs_folio_test_uptodate(folio) {
-                    let foff = (fpos - ffi::rramfs_folio_pos(folio)) as usize;
-                    ffi::rramfs_copy_folio_to_page(folio, foff, page, poff, len);
+                if !folio.is_null() && bindings::rramfs_folio_test_uptodate(folio) {
+                    let foff = (fpos - bindings::rramfs_folio_pos(folio)) as usize;
+                    bindings::rramfs_copy_folio_to_page(folio, foff, page, poff, len);
                 } else {
-                    ffi::rramfs_zero_page(page, poff, len);
+                    bindings::rramfs_zero_page(page, poff, len);
                 }
                 if !folio.is_null() {
-                    ffi::rramfs_folio_put(folio);
+                    bindings::rramfs_folio_put(folio);
                 }
             }
             off += len;
@@ -246,16 +246,16 @@ pub(crate) unsafe fn read(iocb: *mut bindings::kiocb, to: *mut bindings::iov_ite
         // 3. Unpin, dirtying: we wrote into the caller's pages.
         batch.release(true, st);
         // SAFETY: No lock is held.
-        unsafe { ffi::rramfs_cond_resched() };
+        unsafe { bindings::rramfs_cond_resched() };
         // SAFETY: Reads the current task's pending signals.
-        if unsafe { ffi::rramfs_fatal_signal_pending() } {
+        if unsafe { bindings::rramfs_fatal_signal_pending() } {
             break;
         }
     }
     // SAFETY: `iocb` and `file` are live.
     unsafe {
         (*iocb).ki_pos = pos;
-        ffi::rramfs_file_accessed(file);
+        bindings::rramfs_file_accessed(file);
     }
     match (done, err) {
         (0, Err(e)) => e.to_errno() as isize,
@@ -283,7 +283,7 @@ pub(crate) unsafe fn write(iocb: *mut bindings::kiocb, from: *mut bindings::iov_
     // file position of an O_APPEND descriptor says nothing.
     // SAFETY: `iocb` is live; the flag is a constant.
     let pos = unsafe {
-        if (*iocb).ki_flags & ffi::rramfs_iocb_append != 0 {
+        if (*iocb).ki_flags & bindings::rramfs_iocb_append != 0 {
             0
         } else {
             (*iocb).ki_pos
@@ -335,9 +335,9 @@ pub(crate) unsafe fn write(iocb: *mut bindings::kiocb, from: *mut bindings::iov_
             break;
         }
         // SAFETY: May sleep; only `i_rwsem` is held.
-        unsafe { ffi::rramfs_cond_resched() };
+        unsafe { bindings::rramfs_cond_resched() };
         // SAFETY: Reads the current task's pending signals.
-        if unsafe { ffi::rramfs_fatal_signal_pending() } {
+        if unsafe { bindings::rramfs_fatal_signal_pending() } {
             break;
         }
     }
@@ -346,7 +346,7 @@ pub(crate) unsafe fn write(iocb: *mut bindings::kiocb, from: *mut bindings::iov_
     // `generic_file_direct_write()`: io_uring and the splice code resume
     // from it after a short write.
     // SAFETY: `from` is live.
-    let consumed = count - unsafe { ffi::rramfs_iov_iter_count(from) };
+    let consumed = count - unsafe { bindings::rramfs_iov_iter_count(from) };
     if consumed > done {
         // SAFETY: `from` advanced by `consumed` bytes during this call.
         unsafe { bindings::iov_iter_revert(from, consumed - done) };
@@ -359,7 +359,7 @@ pub(crate) unsafe fn write(iocb: *mut bindings::kiocb, from: *mut bindings::iov_
         (0, Err(e)) => e.to_errno() as isize,
         _ => {
             // SAFETY: `iocb` is live; O_SYNC ends in our fsync.
-            unsafe { ffi::rramfs_generic_write_sync(iocb, done as isize) }
+            unsafe { bindings::rramfs_generic_write_sync(iocb, done as isize) }
         }
     }
 }
@@ -421,7 +421,7 @@ unsafe fn copy_to_cache(
     // SAFETY: As for this function.
     if unsafe { source_before_destination(mapping, pos, batch, len) } {
         // SAFETY: The inode is locked.
-        let old_size = unsafe { ffi::rramfs_i_size_read(inode) };
+        let old_size = unsafe { bindings::rramfs_i_size_read(inode) };
         // SAFETY: As for this function.
         let r = unsafe { copy_pieces(mapping, inode, pos, batch, len, true) };
         if r.is_err() {
@@ -458,7 +458,7 @@ unsafe fn source_before_destination(
     (0..batch.n).any(|i| {
         // SAFETY: The page is held by the batch; the result is a hint
         // (racy by nature: the page may be truncated meanwhile).
-        let fi = unsafe { ffi::rramfs_page_index_in(batch.pages[i], mapping) };
+        let fi = unsafe { bindings::rramfs_page_index_in(batch.pages[i], mapping) };
         if fi < 0 {
             return false;
         }
@@ -478,9 +478,9 @@ unsafe fn source_before_destination(
 unsafe fn shrink_back(inode: *mut bindings::inode, old: i64) {
     // SAFETY: As for this function.
     unsafe {
-        if ffi::rramfs_i_size_read(inode) > old {
+        if bindings::rramfs_i_size_read(inode) > old {
             let _inval = InvalidateLock::new((*inode).i_mapping);
-            ffi::rramfs_i_size_write(inode, old);
+            bindings::rramfs_i_size_write(inode, old);
             bindings::truncate_pagecache(inode, old);
             SbInfo::of((*inode).i_sb).recalc(inode);
         }
@@ -555,7 +555,9 @@ unsafe fn copy_pieces(
             // SAFETY: The folio is locked and `[foff + at, +step)` lies in
             // one of its pages; the source page is held by the batch.  The
             // source may be this very folio: the copy is a memmove.
-            unsafe { ffi::rramfs_copy_page_to_folio(folio.as_raw(), foff + at, page, poff, step) };
+            unsafe {
+                bindings::rramfs_copy_page_to_folio(folio.as_raw(), foff + at, page, poff, step)
+            };
             done += step;
         }
         // SAFETY: The inode lock is held.

@@ -3,9 +3,11 @@
 //! Directories: the namespace lives in the dcache, as in ramfs.  Every
 //! positive dentry is pinned (persistent) until unlink/rmdir.
 
-use kernel::{bindings, prelude::*};
+use kernel::prelude::*;
 
-use crate::inode;
+use crate::bindings;
+
+use crate::{inode, kver};
 
 /// Makes `dentry` a new `inode` of `mode` in `dir`, and updates `dir`'s
 /// timestamps.
@@ -32,7 +34,7 @@ unsafe fn mknod_common(
     // SAFETY: `dentry` is negative; the persistent reference keeps the
     // inode until unlink.  `dir` is locked by the VFS.
     unsafe {
-        crate::ffi::rramfs_d_make_persistent(dentry, inode);
+        bindings::rramfs_d_make_persistent(dentry, inode);
         touch_dir(dir);
     }
     Ok(inode)
@@ -50,7 +52,7 @@ unsafe fn security_init(
     dentry: *mut bindings::dentry,
 ) -> c_int {
     // SAFETY: As for this function; the callback is ours.
-    unsafe { crate::ffi::rramfs_security_init(inode, dir, dentry, Some(crate::xattr::initxattrs)) }
+    unsafe { bindings::rramfs_security_init(inode, dir, dentry, Some(crate::xattr::initxattrs)) }
 }
 
 /// Sets an inode's mtime and ctime to now (a directory's, on a change to
@@ -103,6 +105,8 @@ unsafe extern "C" fn create(
     dir: *mut bindings::inode,
     dentry: *mut bindings::dentry,
     mode: bindings::umode_t,
+    // Up to 6.18: O_EXCL, which the VFS has already acted on.
+    #[cfg(rramfs_create_has_excl)] _excl: bool,
 ) -> c_int {
     // SAFETY: Called by the VFS as `inode_operations::create`.
     errno(unsafe { mknod_common(dir, dentry, mode | bindings::S_IFREG as u16, 0) })
@@ -119,17 +123,15 @@ unsafe extern "C" fn mkdir(
     dir: *mut bindings::inode,
     dentry: *mut bindings::dentry,
     mode: bindings::umode_t,
-) -> *mut bindings::dentry {
+) -> kver::MkdirRet {
     // SAFETY: Called by the VFS as `inode_operations::mkdir`.
-    match unsafe { mknod_common(dir, dentry, mode | bindings::S_IFDIR as u16, 0) } {
-        Ok(_) => {
-            // The new directory's ".." links to `dir`.
-            // SAFETY: `dir` is valid and locked.
-            unsafe { bindings::inc_nlink(dir) };
-            core::ptr::null_mut()
-        }
-        Err(e) => e.to_ptr(),
+    let r = unsafe { mknod_common(dir, dentry, mode | bindings::S_IFDIR as u16, 0) };
+    if r.is_ok() {
+        // The new directory's ".." links to `dir`.
+        // SAFETY: `dir` is valid and locked.
+        unsafe { bindings::inc_nlink(dir) };
     }
+    kver::mkdir_ret(r.map(|_| ()))
 }
 
 /// Kernel callback `symlink`.
@@ -167,7 +169,7 @@ unsafe extern "C" fn symlink(
     }
     // SAFETY: As in `mknod_common`.
     unsafe {
-        crate::ffi::rramfs_d_make_persistent(dentry, inode);
+        bindings::rramfs_d_make_persistent(dentry, inode);
         touch_dir(dir);
     }
     0
@@ -202,7 +204,7 @@ unsafe extern "C" fn tmpfile(
         unsafe { bindings::d_tmpfile(file, inode) };
     }
     // SAFETY: `file` is being opened.
-    unsafe { crate::ffi::rramfs_finish_open_simple(file, err) }
+    unsafe { bindings::rramfs_finish_open_simple(file, err) }
 }
 
 /// `inode_operations::rename`: `simple_rename()` plus RENAME_WHITEOUT, which
@@ -233,7 +235,7 @@ unsafe extern "C" fn rename(
         // SAFETY: `old_dentry` is valid; the new dentry is a negative
         // sibling with the same name, which the VFS' rename then leaves in
         // place of the moved one.
-        let whiteout = unsafe { crate::ffi::rramfs_d_alloc_sibling(old_dentry) };
+        let whiteout = unsafe { bindings::rramfs_d_alloc_sibling(old_dentry) };
         if whiteout.is_null() {
             return ENOMEM.to_errno();
         }

@@ -6,11 +6,12 @@
 //! kernel's generic page-cache implementations; writes go through rramfs's
 //! own loop in [`crate::write`].
 
-use kernel::{bindings, error::to_result, prelude::*};
+use kernel::{error::to_result, prelude::*};
 
 use crate::{
-    dio, ffi, folio,
+    bindings, dio, folio,
     folio::LockedFolio,
+    kver,
     locks::{InodeLock, InvalidateLock},
     read,
     super_block::SbInfo,
@@ -28,7 +29,7 @@ pub(crate) unsafe fn init_mapping(inode: *mut bindings::inode) {
     unsafe {
         let mapping = (*inode).i_mapping;
         (*mapping).a_ops = &AOPS;
-        ffi::rramfs_mapping_init(mapping);
+        bindings::rramfs_mapping_init(mapping);
     }
 }
 
@@ -68,7 +69,7 @@ unsafe fn is_direct(iocb: *mut bindings::kiocb) -> bool {
 unsafe extern "C" fn open(inode: *mut bindings::inode, file: *mut bindings::file) -> c_int {
     // SAFETY: `file` is being opened on `inode`.
     unsafe {
-        ffi::rramfs_file_set_can_odirect(file);
+        bindings::rramfs_file_set_can_odirect(file);
         bindings::generic_file_open(inode, file)
     }
 }
@@ -87,7 +88,7 @@ unsafe extern "C" fn write_iter(
     // EOPNOTSUPP; a kiocb that still asks not to block gets EAGAIN, as the
     // write would take the inode lock and may allocate.
     // SAFETY: `iocb` is live for the call; the flag is a constant.
-    if unsafe { (*iocb).ki_flags & ffi::rramfs_iocb_nowait } != 0 {
+    if unsafe { (*iocb).ki_flags & bindings::rramfs_iocb_nowait } != 0 {
         return EAGAIN.to_errno() as isize;
     }
     // SAFETY: `iocb` and `from` are live.
@@ -105,9 +106,9 @@ unsafe extern "C" fn write_iter(
     drop(lock);
     // O_SYNC/O_DSYNC: `generic_write_sync()` ends in our fsync.
     // SAFETY: `iocb` is live; the flag is a constant.
-    if ret > 0 && unsafe { (*iocb).ki_flags & ffi::rramfs_iocb_dsync } != 0 {
+    if ret > 0 && unsafe { (*iocb).ki_flags & bindings::rramfs_iocb_dsync } != 0 {
         // SAFETY: `iocb` is live.
-        return unsafe { ffi::rramfs_generic_write_sync(iocb, ret) };
+        return unsafe { bindings::rramfs_generic_write_sync(iocb, ret) };
     }
     ret
 }
@@ -163,7 +164,7 @@ unsafe extern "C" fn llseek(file: *mut bindings::file, offset: i64, whence: c_in
     // SAFETY: `inode` is live; shared lock against size changes.
     unsafe { bindings::down_read(&raw mut (*inode).i_rwsem) };
     // SAFETY: `inode` is live and locked.
-    let size = unsafe { ffi::rramfs_i_size_read(inode) };
+    let size = unsafe { bindings::rramfs_i_size_read(inode) };
     let ret = if offset < 0 || offset >= size {
         i64::from(ENXIO.to_errno())
     } else {
@@ -197,11 +198,19 @@ unsafe fn seek_hole_data(
     let last = ((size - 1) as u64) >> shift;
     let mut index = (offset as u64) >> shift;
     while index <= last {
-        let (mut first, mut nr, mut uptodate) = (0u64, 0u64, false);
+        let (mut first, mut nr, mut uptodate) = (0usize, 0u64, false);
         // SAFETY: `mapping` is live; the out-pointers are valid.
         let found = unsafe {
-            ffi::rramfs_find_folio(mapping, index, last, &mut first, &mut nr, &mut uptodate)
+            bindings::rramfs_find_folio(
+                mapping,
+                index as usize,
+                last as usize,
+                &mut first,
+                &mut nr,
+                &mut uptodate,
+            )
         };
+        let first = first as u64;
         if whence == bindings::SEEK_DATA {
             if !found {
                 break;
@@ -245,7 +254,7 @@ unsafe extern "C" fn splice_read(
     // valid.
     let (mapping, inode, pos) = unsafe { ((*file).f_mapping, (*(*file).f_mapping).host, *ppos) };
     // SAFETY: `inode` is live.
-    let size = unsafe { ffi::rramfs_i_size_read(inode) };
+    let size = unsafe { bindings::rramfs_i_size_read(inode) };
     if pos < 0 || pos >= size || len == 0 {
         // SAFETY: As called; the generic code handles EOF.
         return unsafe { bindings::filemap_splice_read(file, ppos, pipe, len, flags) };
@@ -253,10 +262,19 @@ unsafe extern "C" fn splice_read(
     let shift = bindings::PAGE_SHIFT;
     let index = (pos as u64) >> shift;
     let last = ((size - 1) as u64) >> shift;
-    let (mut first, mut nr, mut uptodate) = (0u64, 0u64, false);
+    let (mut first, mut nr, mut uptodate) = (0usize, 0u64, false);
     // SAFETY: `mapping` is live; the out-pointers are valid.
-    let found =
-        unsafe { ffi::rramfs_find_folio(mapping, index, last, &mut first, &mut nr, &mut uptodate) };
+    let found = unsafe {
+        bindings::rramfs_find_folio(
+            mapping,
+            index as usize,
+            last as usize,
+            &mut first,
+            &mut nr,
+            &mut uptodate,
+        )
+    };
+    let first = first as u64;
     // Where the run that starts at `pos` ends (in u64: the last folio of
     // the largest file ends at 2^63), and whether it is data.
     let (end, data) = if found && first <= index {
@@ -378,9 +396,9 @@ unsafe fn fallocate_locked(
         unsafe { preallocate(inode, offset, end)? };
     }
     // SAFETY: The inode is locked.
-    if !punch && !keep_size && end > unsafe { ffi::rramfs_i_size_read(inode) } {
+    if !punch && !keep_size && end > unsafe { bindings::rramfs_i_size_read(inode) } {
         // SAFETY: As above.
-        unsafe { ffi::rramfs_i_size_write(inode, end) };
+        unsafe { bindings::rramfs_i_size_write(inode, end) };
     }
     // SAFETY: `file` is open and its inode locked.
     to_result(unsafe { bindings::file_modified(file) })
@@ -407,7 +425,7 @@ unsafe fn preallocate(inode: *mut bindings::inode, start: i64, end: i64) -> Resu
         // Bytes wanted from `index` on, which bounds the folio size.
         let want = usize::try_from((last - index + 1) << shift).unwrap_or(usize::MAX);
         // SAFETY: Reads the current task's pending signals.
-        let res = if unsafe { ffi::rramfs_fatal_signal_pending() } {
+        let res = if unsafe { bindings::rramfs_fatal_signal_pending() } {
             Err(EINTR)
         } else {
             // SAFETY: `mapping` is live; no folio lock is held.
@@ -417,7 +435,7 @@ unsafe fn preallocate(inode: *mut bindings::inode, start: i64, end: i64) -> Resu
             Ok(f) => f,
             Err(e) => {
                 // SAFETY: The inode is locked.
-                let size = unsafe { ffi::rramfs_i_size_read(inode) };
+                let size = unsafe { bindings::rramfs_i_size_read(inode) };
                 if size < end {
                     // SAFETY: As above.
                     unsafe {
@@ -435,7 +453,7 @@ unsafe fn preallocate(inode: *mut bindings::inode, start: i64, end: i64) -> Resu
         index = folio.index() + folio.nr_pages();
         drop(folio);
         // SAFETY: May sleep; only the inode lock is held.
-        unsafe { ffi::rramfs_cond_resched() };
+        unsafe { bindings::rramfs_cond_resched() };
     }
     Ok(())
 }
@@ -447,7 +465,7 @@ unsafe fn preallocate(inode: *mut bindings::inode, start: i64, end: i64) -> Resu
 /// Called only by the kernel through rramfs's operation tables, with
 /// valid arguments and the locks that operation's contract documents.
 unsafe extern "C" fn write_begin(
-    _iocb: *const bindings::kiocb,
+    _ctx: kver::WriteBeginCtx,
     mapping: *mut bindings::address_space,
     pos: bindings::loff_t,
     len: c_uint,
@@ -477,7 +495,7 @@ unsafe extern "C" fn write_begin(
 /// Called only by the kernel through rramfs's operation tables, with
 /// valid arguments and the locks that operation's contract documents.
 unsafe extern "C" fn write_end(
-    _iocb: *const bindings::kiocb,
+    _ctx: kver::WriteBeginCtx,
     mapping: *mut bindings::address_space,
     pos: bindings::loff_t,
     len: c_uint,
@@ -509,7 +527,10 @@ pub(crate) static FILE_OPS: Ops<bindings::file_operations> = Ops(bindings::file_
     open: Some(open),
     read_iter: Some(read_iter),
     write_iter: Some(write_iter),
+    #[cfg(rramfs_mmap_prepare)]
     mmap_prepare: Some(bindings::generic_file_mmap_prepare),
+    #[cfg(not(rramfs_mmap_prepare))]
+    mmap: Some(bindings::generic_file_mmap),
     fsync: Some(fsync),
     fallocate: Some(fallocate),
     splice_read: Some(splice_read),
@@ -550,7 +571,7 @@ unsafe extern "C" fn setattr(
     // SAFETY: The VFS passes a positive dentry and a valid `iattr`.
     let (inode, valid) = unsafe { ((*dentry).d_inode, (*attr).ia_valid) };
     // SAFETY: `inode` is live and locked.
-    let old_size = unsafe { ffi::rramfs_i_size_read(inode) };
+    let old_size = unsafe { bindings::rramfs_i_size_read(inode) };
     // A truncation drops folios: no page fault may bring one back past the
     // new EOF meanwhile (and be charged for it).
     // SAFETY: `attr` is valid.
@@ -568,7 +589,7 @@ unsafe extern "C" fn setattr(
         if err == 0
             && valid & bindings::ATTR_SIZE != 0
             && valid & bindings::ATTR_MTIME == 0
-            && ffi::rramfs_i_size_read(inode) != old_size
+            && bindings::rramfs_i_size_read(inode) != old_size
         {
             crate::dir::touch_dir(inode);
         }

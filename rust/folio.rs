@@ -9,9 +9,11 @@
 //! limit leaves one), so whoever makes it uptodate charges it.  Uptodate
 //! folios are also dirty, so nothing but truncation drops them.
 
-use kernel::{bindings, prelude::*};
+use kernel::prelude::*;
 
-use crate::{ffi, super_block::SbInfo};
+use crate::bindings;
+
+use crate::super_block::SbInfo;
 
 /// A folio that is locked and referenced by this owner.
 ///
@@ -49,7 +51,7 @@ impl LockedFolio {
         loop {
             // SAFETY: `mapping` is live; the result is null (absent), an
             // error pointer, or a locked folio with a reference.
-            let f = unsafe { ffi::rramfs_filemap_lock_folio(mapping, index) };
+            let f = unsafe { bindings::rramfs_filemap_lock_folio(mapping, index as usize) };
             if !f.is_null() {
                 kernel::error::from_err_ptr(f)?;
                 // INVARIANT: Found locked and referenced.
@@ -59,7 +61,7 @@ impl LockedFolio {
                 // that hit the limit): charge it before it holds data.
                 if !folio.is_uptodate() {
                     // SAFETY: The folio is valid; `inode` is live.
-                    unsafe { fsi.charge(inode, ffi::rramfs_folio_nr_pages(f))? };
+                    unsafe { fsi.charge(inode, bindings::rramfs_folio_nr_pages(f))? };
                 }
                 return Ok(folio);
             }
@@ -68,7 +70,7 @@ impl LockedFolio {
             let (gfp, max_order) = unsafe {
                 (
                     (*mapping).gfp_mask,
-                    ffi::rramfs_mapping_max_folio_order(mapping),
+                    bindings::rramfs_mapping_max_folio_order(mapping),
                 )
             };
             // Largest folio that `len` fills, that is naturally aligned at
@@ -91,14 +93,12 @@ impl LockedFolio {
                 // optimisation, so its allocation may fail fast and quietly
                 // (the loop falls back to smaller ones).
                 let alloc_gfp = if order > 0 {
-                    // `__GFP_NORETRY` is a macro the bindings lack; its bit is
-                    // there.
-                    gfp | (1 << bindings::___GFP_NORETRY_BIT) | bindings::__GFP_NOWARN
+                    gfp | bindings::__GFP_NORETRY | bindings::__GFP_NOWARN
                 } else {
                     gfp
                 };
                 // SAFETY: Allocates a new folio, or returns null.
-                let folio = unsafe { ffi::rramfs_filemap_alloc_folio(alloc_gfp, order) };
+                let folio = unsafe { bindings::rramfs_filemap_alloc_folio(alloc_gfp, order) };
                 if folio.is_null() {
                     fsi.unreserve(nr);
                     if order == 0 {
@@ -122,7 +122,7 @@ impl LockedFolio {
                     return Ok(unsafe { LockedFolio::from_raw(folio) });
                 }
                 // SAFETY: Not inserted: drops the only reference.
-                unsafe { ffi::rramfs_folio_put(folio) };
+                unsafe { bindings::rramfs_folio_put(folio) };
                 fsi.unreserve(nr);
                 if err != EEXIST.to_errno() {
                     return Err(Error::from_errno(err));
@@ -146,7 +146,7 @@ impl LockedFolio {
     pub(crate) unsafe fn from_raw(folio: *mut bindings::folio) -> Self {
         let (mut pos, mut size, mut uptodate) = (0, 0, false);
         // SAFETY: By the safety requirements the folio is valid.
-        unsafe { ffi::rramfs_folio_geometry(folio, &mut pos, &mut size, &mut uptodate) };
+        unsafe { bindings::rramfs_folio_geometry(folio, &mut pos, &mut size, &mut uptodate) };
         // INVARIANT: By the safety requirements; read while the folio is
         // locked.
         LockedFolio {
@@ -192,7 +192,7 @@ impl LockedFolio {
         if start < end {
             // SAFETY: The folio is valid and locked; the range is checked to
             // be inside it by the shim's `folio_zero_segment`.
-            unsafe { ffi::rramfs_folio_zero_segment(self.folio, start, end) };
+            unsafe { bindings::rramfs_folio_zero_segment(self.folio, start, end) };
         }
     }
 
@@ -224,13 +224,13 @@ impl LockedFolio {
         copied: usize,
     ) {
         // SAFETY: The folio is valid.
-        unsafe { ffi::rramfs_flush_dcache_folio(self.folio) };
+        unsafe { bindings::rramfs_flush_dcache_folio(self.folio) };
         if !self.is_uptodate() {
             self.zero(offset + copied, offset + len);
             // SAFETY: The folio is locked, charged, and all of it was
             // initialised; dirty keeps it in the cache (see module doc).
             unsafe {
-                ffi::rramfs_folio_mark_uptodate(self.folio);
+                bindings::rramfs_folio_mark_uptodate(self.folio);
                 bindings::folio_mark_dirty(self.folio);
             }
             self.uptodate.set(true);
@@ -244,8 +244,8 @@ impl LockedFolio {
         // SAFETY: By the safety requirements the size is ours to change;
         // the folio lock orders this against truncation of the folio.
         unsafe {
-            if end > ffi::rramfs_i_size_read(inode) {
-                ffi::rramfs_i_size_write(inode, end);
+            if end > bindings::rramfs_i_size_read(inode) {
+                bindings::rramfs_i_size_write(inode, end);
             }
             // The folio holds the only copy of the data.
             bindings::folio_mark_dirty(self.folio);
@@ -258,7 +258,7 @@ impl Drop for LockedFolio {
         // SAFETY: By the type invariants we hold the lock and a reference.
         unsafe {
             bindings::folio_unlock(self.folio);
-            ffi::rramfs_folio_put(self.folio);
+            bindings::rramfs_folio_put(self.folio);
         }
     }
 }
@@ -275,17 +275,17 @@ pub(crate) unsafe extern "C" fn read_folio(
     folio: *mut bindings::folio,
 ) -> c_int {
     // SAFETY: The locked folio is in its mapping, whose inode is live.
-    let inode = unsafe { (*ffi::rramfs_folio_mapping(folio)).host };
+    let inode = unsafe { (*bindings::rramfs_folio_mapping(folio)).host };
     // SAFETY: As above.
     let fsi = unsafe { SbInfo::of((*inode).i_sb) };
     // SAFETY: The folio is valid; `inode` is live.
-    let err = match unsafe { fsi.charge(inode, ffi::rramfs_folio_nr_pages(folio)) } {
+    let err = match unsafe { fsi.charge(inode, bindings::rramfs_folio_nr_pages(folio)) } {
         Ok(()) => {
             // SAFETY: The folio is locked by our caller and ours to fill;
             // charged, it becomes uptodate and dirty (see module doc).
             unsafe {
-                ffi::rramfs_folio_zero_segment(folio, 0, ffi::rramfs_folio_size(folio));
-                ffi::rramfs_folio_mark_uptodate(folio);
+                bindings::rramfs_folio_zero_segment(folio, 0, bindings::rramfs_folio_size(folio));
+                bindings::rramfs_folio_mark_uptodate(folio);
                 bindings::folio_mark_dirty(folio);
             }
             0

@@ -2,7 +2,9 @@
 
 //! Inodes: allocation against `nr_inodes=`, per-type operations, eviction.
 
-use kernel::{bindings, prelude::*};
+use kernel::prelude::*;
+
+use crate::bindings;
 
 use crate::{dir, file, super_block::SbInfo};
 

@@ -9,7 +9,7 @@
 //! `i_rwsem`: so user memory may be faulted in or pinned under `i_rwsem`,
 //! but never under the other two.
 
-use kernel::bindings;
+use crate::bindings;
 
 /// An inode's `i_rwsem`, held for writing.
 ///

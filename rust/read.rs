@@ -8,9 +8,9 @@
 //! hole (mmap) allocates, through `read_folio`.  No lock is held while
 //! copying to the user: only a reference on the folio.
 
-use kernel::{bindings, prelude::*};
+use kernel::prelude::*;
 
-use crate::ffi;
+use crate::bindings;
 
 /// Copies from the file at `iocb->ki_pos` into `to`.
 ///
@@ -27,9 +27,9 @@ pub(crate) unsafe fn read_iter(iocb: *mut bindings::kiocb, to: *mut bindings::io
     let mut err = Ok(());
     loop {
         // SAFETY: `to` is live.
-        let count = unsafe { ffi::rramfs_iov_iter_count(to) };
+        let count = unsafe { bindings::rramfs_iov_iter_count(to) };
         // SAFETY: `inode` is live.
-        let size = unsafe { ffi::rramfs_i_size_read(inode) };
+        let size = unsafe { bindings::rramfs_i_size_read(inode) };
         if count == 0 || pos >= size {
             break;
         }
@@ -37,21 +37,21 @@ pub(crate) unsafe fn read_iter(iocb: *mut bindings::kiocb, to: *mut bindings::io
         // A referenced folio, or null for a hole.  One that is not uptodate
         // holds no data yet (see `folio`): a hole too.
         // SAFETY: `mapping` is live.
-        let mut folio = unsafe { ffi::rramfs_filemap_get_folio(mapping, index) };
+        let mut folio = unsafe { bindings::rramfs_filemap_get_folio(mapping, index as usize) };
         // SAFETY: `folio` is null or referenced.
-        if !folio.is_null() && !unsafe { ffi::rramfs_folio_test_uptodate(folio) } {
+        if !folio.is_null() && !unsafe { bindings::rramfs_folio_test_uptodate(folio) } {
             // SAFETY: Drops our reference.
-            unsafe { ffi::rramfs_folio_put(folio) };
+            unsafe { bindings::rramfs_folio_put(folio) };
             folio = core::ptr::null_mut();
         }
         // Reads run without the inode lock: re-check the size after the
         // lookup, against a racing truncate.
         // SAFETY: `inode` is live.
-        let size = unsafe { ffi::rramfs_i_size_read(inode) };
+        let size = unsafe { bindings::rramfs_i_size_read(inode) };
         if pos >= size {
             if !folio.is_null() {
                 // SAFETY: Drops our reference.
-                unsafe { ffi::rramfs_folio_put(folio) };
+                unsafe { bindings::rramfs_folio_put(folio) };
             }
             break;
         }
@@ -64,16 +64,20 @@ pub(crate) unsafe fn read_iter(iocb: *mut bindings::kiocb, to: *mut bindings::io
             (nr, unsafe { bindings::iov_iter_zero(nr, to) })
         } else {
             // SAFETY: We hold a reference on `folio`.
-            let (fpos, fsize) =
-                unsafe { (ffi::rramfs_folio_pos(folio), ffi::rramfs_folio_size(folio)) };
+            let (fpos, fsize) = unsafe {
+                (
+                    bindings::rramfs_folio_pos(folio),
+                    bindings::rramfs_folio_size(folio),
+                )
+            };
             let offset = (pos - fpos) as usize;
             let nr = ((end - pos) as usize).min(fsize - offset);
             // SAFETY: The folio is referenced and `[offset, offset + nr)` is
             // inside it; copying may fault, which is fine without locks.
             let copied = unsafe {
-                ffi::rramfs_flush_dcache_folio(folio);
-                let c = ffi::rramfs_copy_folio_to_iter(folio, offset, nr, to);
-                ffi::rramfs_folio_put(folio);
+                bindings::rramfs_flush_dcache_folio(folio);
+                let c = bindings::rramfs_copy_folio_to_iter(folio, offset, nr, to);
+                bindings::rramfs_folio_put(folio);
                 c
             };
             (nr, copied)
@@ -87,19 +91,19 @@ pub(crate) unsafe fn read_iter(iocb: *mut bindings::kiocb, to: *mut bindings::io
             break;
         }
         // SAFETY: Reads the current task's pending signals.
-        if unsafe { ffi::rramfs_fatal_signal_pending() } {
+        if unsafe { bindings::rramfs_fatal_signal_pending() } {
             if read == 0 {
                 err = Err(EINTR);
             }
             break;
         }
         // SAFETY: No lock is held.
-        unsafe { ffi::rramfs_cond_resched() };
+        unsafe { bindings::rramfs_cond_resched() };
     }
     // SAFETY: `iocb` and `file` are live.
     unsafe {
         (*iocb).ki_pos = pos;
-        ffi::rramfs_file_accessed(file);
+        bindings::rramfs_file_accessed(file);
     }
     match err {
         Ok(()) => read as isize,

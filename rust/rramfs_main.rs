@@ -21,12 +21,13 @@
 
 use kernel::prelude::*;
 
+mod bindings;
 mod dio;
 mod dir;
-mod ffi;
 mod file;
 mod folio;
 mod inode;
+mod kver;
 mod locks;
 mod read;
 mod stats;
@@ -49,7 +50,7 @@ impl kernel::Module for Rramfs {
         // SAFETY: Called once at module load; the shim's file_system_type is
         // static and its callbacks are the Rust functions of this crate,
         // which live as long as the module.
-        kernel::error::to_result(unsafe { ffi::rramfs_register() })?;
+        kernel::error::to_result(unsafe { bindings::rramfs_register() })?;
         Ok(Rramfs)
     }
 }
@@ -59,6 +60,6 @@ impl Drop for Rramfs {
         // SAFETY: `init` registered the filesystem.  Module unload cannot
         // happen while a superblock exists, as each one holds a module
         // reference through `file_system_type.owner`.
-        unsafe { ffi::rramfs_unregister() };
+        unsafe { bindings::rramfs_unregister() };
     }
 }

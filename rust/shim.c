@@ -541,8 +541,11 @@ void rramfs_d_make_persistent(struct dentry *dentry, struct inode *inode)
 #if RRAMFS_NEW_VFS
 	d_make_persistent(dentry, inode);
 #else
+	/* As 7.3's d_make_persistent(): a whiteout's dentry is unhashed. */
 	d_instantiate(dentry, inode);
 	dget(dentry);
+	if (d_unhashed(dentry))
+		d_rehash(dentry);
 #endif
 }
 

@@ -2,10 +2,10 @@
 /*
  * The C <-> Rust boundary of rramfs.
  *
- * Everything declared here is mirrored by hand in rust/ffi.rs; keep the two
- * in the same order.  The C side only registers the filesystem (tables that
- * need C macros) and wraps static inline kernel helpers; every decision is
- * made in Rust.
+ * bindgen turns these declarations into Rust's (rust/bindings.rs), so the
+ * two sides cannot disagree.  The C side only registers the filesystem
+ * (tables that need C macros) and wraps static inline kernel helpers; every
+ * decision is made in Rust.
  */
 #ifndef RRAMFS_SHIM_H
 #define RRAMFS_SHIM_H
@@ -38,7 +38,7 @@ enum rramfs_opt {
 };
 
 struct rramfs_param {
-	int opt;		/* enum rramfs_opt */
+	enum rramfs_opt opt;
 	u32 uint_32;		/* MODE, PREFAULT (enum value), DIO_ALIGN */
 	kuid_t uid;		/* UID, already checked to map in the fc's user_ns */
 	kgid_t gid;		/* GID, likewise */

@@ -8,7 +8,9 @@
 //! them.
 
 use core::sync::atomic::{AtomicU64, Ordering};
-use kernel::{bindings, prelude::*};
+use kernel::prelude::*;
+
+use crate::bindings;
 
 macro_rules! counters {
     ($($(#[$doc:meta])* $name:ident,)*) => {

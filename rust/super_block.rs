@@ -8,9 +8,11 @@
 //! [`rramfs_reconfigure`] copies the options that were given.
 
 use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
-use kernel::{bindings, ffi::c_ulong, prelude::*};
+use kernel::{ffi::c_ulong, prelude::*};
 
-use crate::{ffi, inode, stats::Stats};
+use crate::bindings;
+
+use crate::{inode, kver, stats::Stats};
 
 /// `statfs` magic: "rram".
 pub(crate) const RRAMFS_MAGIC: c_ulong = 0x7272_616d;
@@ -76,13 +78,13 @@ impl SbInfo {
     fn new() -> Self {
         // Like tmpfs: half of RAM, and as many inodes as half of RAM's pages.
         // SAFETY: `totalram_pages()` only reads a global counter.
-        let half = unsafe { ffi::rramfs_totalram_pages() } / 2;
+        let half = unsafe { bindings::rramfs_totalram_pages() } / 2;
         SbInfo {
             mode: DEFAULT_MODE,
             // SAFETY: Reads the current task's credentials, valid for the call.
-            uid: unsafe { ffi::rramfs_current_fsuid() },
+            uid: unsafe { bindings::rramfs_current_fsuid() },
             // SAFETY: As above.
-            gid: unsafe { ffi::rramfs_current_fsgid() },
+            gid: unsafe { bindings::rramfs_current_fsgid() },
             max_blocks: AtomicU64::new(half),
             max_inodes: AtomicU64::new(half),
             prefault: AtomicU32::new(Prefault::SlowPath as u32),
@@ -165,12 +167,12 @@ impl SbInfo {
     pub(crate) unsafe fn recalc(&self, inode: *mut bindings::inode) {
         // SAFETY: `inode` is live; `i_lock` protects `i_blocks`.
         let freed = unsafe {
-            ffi::rramfs_inode_spin_lock(inode);
+            bindings::rramfs_inode_spin_lock(inode);
             let charged = (*inode).i_blocks >> BLOCKS_PER_PAGE_SHIFT;
             let present = (*(*inode).i_mapping).nrpages as u64;
             let freed = charged.saturating_sub(present);
             (*inode).i_blocks -= freed << BLOCKS_PER_PAGE_SHIFT;
-            ffi::rramfs_inode_spin_unlock(inode);
+            bindings::rramfs_inode_spin_unlock(inode);
             freed
         };
         self.unreserve(freed);
@@ -216,9 +218,9 @@ const BLOCKS_PER_PAGE_SHIFT: u32 = bindings::PAGE_SHIFT - 9;
 pub(crate) unsafe fn inode_blocks_add(inode: *mut bindings::inode, n: u64) {
     // SAFETY: `inode` is live; `i_lock` protects `i_blocks`.
     unsafe {
-        ffi::rramfs_inode_spin_lock(inode);
+        bindings::rramfs_inode_spin_lock(inode);
         (*inode).i_blocks += n << BLOCKS_PER_PAGE_SHIFT;
-        ffi::rramfs_inode_spin_unlock(inode);
+        bindings::rramfs_inode_spin_unlock(inode);
     }
 }
 
@@ -252,7 +254,7 @@ fn parse_size(s: &[u8], unit: u64) -> Option<u64> {
                 return None;
             }
             // SAFETY: `totalram_pages()` only reads a global counter.
-            let ram = unsafe { ffi::rramfs_totalram_pages() };
+            let ram = unsafe { bindings::rramfs_totalram_pages() };
             return Some(ram.checked_mul(v)? / 100 * PAGE_SIZE / unit.max(1));
         }
         [suffix] => {
@@ -303,9 +305,9 @@ pub(crate) unsafe extern "C" fn rramfs_fs_info_free(fsi: *mut c_void) {
 /// string for the string-valued options.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn rramfs_apply_param(
-    fc: *mut c_void,
+    fc: *mut bindings::fs_context,
     fsi: *mut c_void,
-    p: *const ffi::Param,
+    p: *const bindings::rramfs_param,
 ) -> c_int {
     // SAFETY: By the safety requirements, both are valid and `fsi` is ours.
     let (fsi, p) = unsafe { (&mut *fsi.cast::<SbInfo>(), &*p) };
@@ -315,19 +317,19 @@ pub(crate) unsafe extern "C" fn rramfs_apply_param(
         unsafe { CStr::from_char_ptr(p.string) }.to_bytes()
     };
     match p.opt {
-        ffi::opt::MODE => fsi.mode = (p.uint_32 & bindings::S_IALLUGO) as u16,
-        ffi::opt::UID => fsi.uid = p.uid,
-        ffi::opt::GID => fsi.gid = p.gid,
-        ffi::opt::SIZE => match parse_size(string(), PAGE_SIZE) {
+        bindings::RRAMFS_OPT_MODE => fsi.mode = (p.uint_32 & bindings::S_IALLUGO) as u16,
+        bindings::RRAMFS_OPT_UID => fsi.uid = p.uid,
+        bindings::RRAMFS_OPT_GID => fsi.gid = p.gid,
+        bindings::RRAMFS_OPT_SIZE => match parse_size(string(), PAGE_SIZE) {
             Some(v) => fsi.max_blocks = AtomicU64::new(v),
             None => return bad_value(fc, c"size"),
         },
-        ffi::opt::NR_INODES => match parse_size(string(), 1) {
+        bindings::RRAMFS_OPT_NR_INODES => match parse_size(string(), 1) {
             Some(v) if v <= u64::MAX / INODE_SPACE => fsi.max_inodes = AtomicU64::new(v),
             _ => return bad_value(fc, c"nr_inodes"),
         },
-        ffi::opt::PREFAULT => fsi.prefault = AtomicU32::new(p.uint_32),
-        ffi::opt::DIO_ALIGN => {
+        bindings::RRAMFS_OPT_PREFAULT => fsi.prefault = AtomicU32::new(p.uint_32),
+        bindings::RRAMFS_OPT_DIO_ALIGN => {
             let a = p.uint_32;
             // A power of two from 1 (any alignment) to a page.
             if !a.is_power_of_two() || u64::from(a) > PAGE_SIZE {
@@ -347,16 +349,16 @@ pub(crate) unsafe extern "C" fn rramfs_apply_param(
 /// Fails a mount or remount with EINVAL and `msg` in the `fs_context`'s
 /// log (read from the fsopen() fd, or the kernel log for mount(2)), as
 /// tmpfs's `invalfc()`.
-fn fc_error(fc: *mut c_void, msg: &CStr) -> c_int {
+fn fc_error(fc: *mut bindings::fs_context, msg: &CStr) -> c_int {
     // SAFETY: `fc` is the `fs_context` of the call in progress (every
     // caller is reached from one of its operations); `msg` is a C string.
-    unsafe { ffi::rramfs_fc_error(fc, msg.as_char_ptr()) }
+    unsafe { bindings::rramfs_fc_error(fc, msg.as_char_ptr()) }
 }
 
-fn bad_value(fc: *mut c_void, name: &CStr) -> c_int {
+fn bad_value(fc: *mut bindings::fs_context, name: &CStr) -> c_int {
     // SAFETY: As in `fc_error`; the format takes one string.
     unsafe {
-        ffi::rramfs_fc_error_name(
+        bindings::rramfs_fc_error_name(
             fc,
             c"bad value for %s: expected a number with an optional k/m/g/t/p/e suffix or a percentage of RAM".as_char_ptr(),
             name.as_char_ptr(),
@@ -370,7 +372,7 @@ fn bad_value(fc: *mut c_void, name: &CStr) -> c_int {
 /// task's memory cgroup.
 fn userns_limits_error(blocks: u64, inodes: u64) -> Option<&'static CStr> {
     // SAFETY: `totalram_pages()` only reads a global counter.
-    let half = unsafe { ffi::rramfs_totalram_pages() } / 2;
+    let half = unsafe { bindings::rramfs_totalram_pages() } / 2;
     if blocks == 0 || inodes == 0 {
         Some(c"unlimited size or nr_inodes is not allowed in a user namespace mount")
     } else if blocks > half {
@@ -402,7 +404,7 @@ unsafe fn is_userns_mount(sb: *const bindings::super_block) -> bool {
 /// `fs_context` `fc`.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn rramfs_fill_super(
-    fc: *mut c_void,
+    fc: *mut bindings::fs_context,
     sb: *mut bindings::super_block,
 ) -> c_int {
     // SAFETY: `sget_fc()` moved the fs_context's `SbInfo` into `s_fs_info`.
@@ -419,13 +421,13 @@ pub(crate) unsafe extern "C" fn rramfs_fill_super(
     }
 
     // SAFETY: `sb` is valid; the directory is removed in `kill_sb`.
-    let dir = unsafe { ffi::rramfs_debugfs_create(sb) };
+    let dir = unsafe { bindings::rramfs_debugfs_create(sb) };
     fsi.debugfs.store(dir, Ordering::Relaxed);
     let (mode, uid, gid) = (bindings::S_IFDIR as u16 | fsi.mode, fsi.uid, fsi.gid);
 
     // SAFETY: The superblock is new and locked, nobody else uses it yet.
     unsafe {
-        (*sb).s_maxbytes = ffi::rramfs_max_lfs_filesize;
+        (*sb).s_maxbytes = bindings::rramfs_max_lfs_filesize;
         (*sb).s_blocksize = bindings::PAGE_SIZE as c_ulong;
         (*sb).s_blocksize_bits = bindings::PAGE_SHIFT as u8;
         (*sb).s_magic = RRAMFS_MAGIC;
@@ -434,7 +436,7 @@ pub(crate) unsafe extern "C" fn rramfs_fill_super(
         // Like tmpfs: once a file is seen to have no suid/sgid bit and no
         // security.capability xattr, writes skip file_remove_privs()'s
         // xattr lookup (the VFS clears S_NOSEC when either appears).
-        (*sb).s_flags |= ffi::rramfs_sb_nosec;
+        (*sb).s_flags |= bindings::rramfs_sb_nosec;
         (*sb).s_xattr = crate::xattr::HANDLERS.0.as_ptr();
     }
 
@@ -466,25 +468,25 @@ pub(crate) unsafe extern "C" fn rramfs_fill_super(
 /// `new_fsi` is the `SbInfo` of the remount's `fs_context` `fc`.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn rramfs_reconfigure(
-    fc: *mut c_void,
+    fc: *mut bindings::fs_context,
     sb: *mut bindings::super_block,
     new_fsi: *mut c_void,
 ) -> c_int {
     // SAFETY: See the function's safety requirements.
     let (fsi, new) = unsafe { (SbInfo::of(sb), &*new_fsi.cast::<SbInfo>()) };
-    let seen = |o: i32| new.seen & (1 << o) != 0;
+    let seen = |o: bindings::rramfs_opt| new.seen & (1 << o) != 0;
     // SAFETY: `sb` is valid.
     let userns = unsafe { is_userns_mount(sb) };
 
     let mut blocks = fsi.max_blocks.load(Ordering::Relaxed);
     let mut inodes = fsi.max_inodes.load(Ordering::Relaxed);
-    if seen(ffi::opt::SIZE) {
+    if seen(bindings::RRAMFS_OPT_SIZE) {
         blocks = new.max_blocks.load(Ordering::Relaxed);
         if blocks != 0 && blocks < fsi.used_blocks.load(Ordering::Relaxed) {
             return fc_error(fc, c"size is below current use");
         }
     }
-    if seen(ffi::opt::NR_INODES) {
+    if seen(bindings::RRAMFS_OPT_NR_INODES) {
         inodes = new.max_inodes.load(Ordering::Relaxed);
         // Inodes and xattrs share the inode space: it must still hold them.
         if inodes != 0 && inodes * INODE_SPACE < fsi.used_ispace.load(Ordering::Relaxed) {
@@ -498,11 +500,11 @@ pub(crate) unsafe extern "C" fn rramfs_reconfigure(
     }
     fsi.max_blocks.store(blocks, Ordering::Relaxed);
     fsi.max_inodes.store(inodes, Ordering::Relaxed);
-    if seen(ffi::opt::PREFAULT) {
+    if seen(bindings::RRAMFS_OPT_PREFAULT) {
         fsi.prefault
             .store(new.prefault.load(Ordering::Relaxed), Ordering::Relaxed);
     }
-    if seen(ffi::opt::DIO_ALIGN) {
+    if seen(bindings::RRAMFS_OPT_DIO_ALIGN) {
         fsi.dio_align.store(new.dio_align(), Ordering::Relaxed);
     }
     0
@@ -520,11 +522,11 @@ pub(crate) unsafe extern "C" fn rramfs_kill_sb(sb: *mut bindings::super_block) {
     if !fsi.is_null() {
         // SAFETY: The directory was created by `fill_super` (or is null);
         // removal waits for readers of its `stats` file.
-        unsafe { ffi::rramfs_debugfs_remove((*fsi).debugfs.load(Ordering::Relaxed)) };
+        unsafe { bindings::rramfs_debugfs_remove((*fsi).debugfs.load(Ordering::Relaxed)) };
     }
     // Evicts every inode, whose folios and inode counts go back to `fsi`.
     // SAFETY: `sb` is an rramfs superblock being killed.
-    unsafe { ffi::rramfs_kill_super(sb) };
+    unsafe { bindings::rramfs_kill_super(sb) };
     // SAFETY: Nothing references the superblock's `SbInfo` any longer.
     unsafe { rramfs_fs_info_free(fsi.cast()) };
 }
@@ -575,7 +577,7 @@ unsafe extern "C" fn statfs(dentry: *mut bindings::dentry, buf: *mut bindings::k
         // tmpfs without limits.
         // SAFETY: `buf` is valid.
         unsafe {
-            ffi::rramfs_statfs_limits(
+            bindings::rramfs_statfs_limits(
                 buf,
                 max_b,
                 max_b.saturating_sub(used_b),
@@ -643,7 +645,7 @@ unsafe extern "C" fn show_options(
 static SUPER_OPS: bindings::super_operations = bindings::super_operations {
     statfs: Some(statfs),
     show_options: Some(show_options),
-    drop_inode: Some(bindings::inode_just_drop),
+    drop_inode: Some(kver::DROP_INODE),
     evict_inode: Some(inode::evict),
     // SAFETY: All-zero is a valid `super_operations` (no callbacks).
     ..unsafe { core::mem::zeroed() }

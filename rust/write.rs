@@ -16,10 +16,10 @@
 //! what the fault-in after a failed copy prevents is a livelock: without
 //! it, a copy that keeps failing would retry forever.
 
-use kernel::{bindings, prelude::*};
+use kernel::prelude::*;
 
 use crate::{
-    ffi,
+    bindings,
     folio::LockedFolio,
     stats,
     super_block::{Prefault, SbInfo},
@@ -51,22 +51,20 @@ pub(crate) unsafe fn perform_write(
 
     // Bound a chunk by the largest folio the mapping may use.
     // SAFETY: `mapping` is live.
-    let chunk = bindings::PAGE_SIZE << unsafe { ffi::rramfs_mapping_max_folio_order(mapping) };
-    // SAFETY: `from` is a live source iterator for the whole call, used
-    // only through this reference from here on.
-    let iter = unsafe { kernel::iov::IovIterSource::from_raw(from) };
+    let chunk = bindings::PAGE_SIZE << unsafe { bindings::rramfs_mapping_max_folio_order(mapping) };
     let mut written = 0usize;
     let mut status = Ok(());
     // A folio this call added past EOF and copied nothing into; dropped
     // again if the call ends there (see below).
     let mut empty_past_eof: Option<(i64, i64)> = None;
     loop {
-        let count = iter.len();
+        // SAFETY: `from` is live for the whole call.
+        let count = unsafe { bindings::rramfs_iov_iter_count(from) };
         if count == 0 {
             break;
         }
         // SAFETY: Reads the current task's pending signals.
-        if unsafe { ffi::rramfs_fatal_signal_pending() } {
+        if unsafe { bindings::rramfs_fatal_signal_pending() } {
             status = Err(EINTR);
             break;
         }
@@ -76,7 +74,7 @@ pub(crate) unsafe fn perform_write(
         if prefault == Prefault::Always {
             stats::inc(&st.prefaults);
             // SAFETY: `from` is live; no folio lock is held here.
-            if unsafe { bindings::fault_in_iov_iter_readable(iter.as_raw(), bytes) } == bytes {
+            if unsafe { bindings::fault_in_iov_iter_readable(from, bytes) } == bytes {
                 status = Err(EFAULT);
                 break;
             }
@@ -98,9 +96,8 @@ pub(crate) unsafe fn perform_write(
         // SAFETY: The folio is locked and `[offset, offset + bytes)` lies in
         // it; the copy does not fault (it fails short instead), so holding
         // the folio lock across it cannot deadlock.
-        let copied = unsafe {
-            bindings::copy_folio_from_iter_atomic(folio.as_raw(), offset, bytes, iter.as_raw())
-        };
+        let copied =
+            unsafe { bindings::copy_folio_from_iter_atomic(folio.as_raw(), offset, bytes, from) };
         stats::inc(&st.atomic_copies);
         if copied < bytes {
             stats::inc(&st.short_copies);
@@ -108,14 +105,15 @@ pub(crate) unsafe fn perform_write(
         // SAFETY: The caller holds the inode lock.
         unsafe { folio.finish_write(inode, offset, bytes, copied) };
         // SAFETY: `inode` is live and locked.
-        empty_past_eof =
-            (copied == 0 && was_new && folio.pos() >= unsafe { ffi::rramfs_i_size_read(inode) })
-                .then(|| {
-                    (
-                        folio.pos(),
-                        folio.pos().saturating_add(folio.size() as i64 - 1),
-                    )
-                });
+        empty_past_eof = (copied == 0
+            && was_new
+            && folio.pos() >= unsafe { bindings::rramfs_i_size_read(inode) })
+        .then(|| {
+            (
+                folio.pos(),
+                folio.pos().saturating_add(folio.size() as i64 - 1),
+            )
+        });
         drop(folio);
         // SAFETY: `mapping` is live; no folio lock is held.
         unsafe { bindings::balance_dirty_pages_ratelimited(mapping) };
@@ -126,7 +124,7 @@ pub(crate) unsafe fn perform_write(
             // that fails, the buffer is bad.
             stats::inc(&st.slowpath_faultins);
             // SAFETY: `from` is live; no lock is held.
-            if unsafe { bindings::fault_in_iov_iter_readable(iter.as_raw(), bytes) } == bytes {
+            if unsafe { bindings::fault_in_iov_iter_readable(from, bytes) } == bytes {
                 status = Err(EFAULT);
                 break;
             }
@@ -135,7 +133,7 @@ pub(crate) unsafe fn perform_write(
         pos += copied as i64;
         written += copied;
         // SAFETY: May sleep; no lock but the inode's rwsem is held.
-        unsafe { ffi::rramfs_cond_resched() };
+        unsafe { bindings::rramfs_cond_resched() };
     }
 
     if let (Some((start, last)), Err(_)) = (empty_past_eof, &status) {
@@ -144,7 +142,7 @@ pub(crate) unsafe fn perform_write(
         // iomap does after a failed write past EOF.
         // SAFETY: The inode is live and locked; the range lies past EOF.
         unsafe {
-            if start >= ffi::rramfs_i_size_read(inode) {
+            if start >= bindings::rramfs_i_size_read(inode) {
                 bindings::truncate_pagecache_range(inode, start, last);
                 fsi.recalc(inode);
             }

@@ -18,12 +18,12 @@
 use core::pin::Pin;
 use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::{
-    bindings,
     prelude::*,
     sync::{new_mutex, Mutex},
 };
 
 use crate::{
+    bindings,
     file::Ops,
     super_block::{xattr_space, SbInfo},
 };
@@ -361,7 +361,7 @@ pub(crate) unsafe extern "C" fn listxattr(
     // SAFETY: The VFS passes a positive dentry of ours.
     let inode = unsafe { (*dentry).d_inode };
     // SAFETY: `buffer` holds `size` bytes, or `size` is 0.
-    let lsm = unsafe { crate::ffi::rramfs_listsecurity(inode, buffer, size) };
+    let lsm = unsafe { bindings::rramfs_listsecurity(inode, buffer, size) };
     if lsm < 0 {
         return lsm;
     }
@@ -385,10 +385,13 @@ pub(crate) unsafe extern "C" fn listxattr(
             return trusted;
         }
         match e.name.strip_prefix(b"security.") {
-            // SAFETY: `suffix` holds `suffix.len()` bytes.
-            Some(suffix) => !unsafe {
-                crate::ffi::rramfs_xattr_is_maclabel(suffix.as_ptr().cast(), suffix.len())
-            },
+            Some(suffix) => {
+                // SAFETY: `suffix` holds `suffix.len()` bytes.
+                let label = unsafe {
+                    bindings::rramfs_xattr_is_maclabel(suffix.as_ptr().cast(), suffix.len())
+                };
+                !label
+            }
             None => true,
         }
     });
