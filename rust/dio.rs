@@ -28,7 +28,8 @@
 //! Reads take no inode lock.  The batch bounds the page array whatever the
 //! request length.
 
-use kernel::{ffi::c_ulong, prelude::*};
+use kernel::ffi::c_ulong;
+use kernel::prelude::*;
 
 use crate::{
     bindings,

@@ -3,6 +3,8 @@
 //! Directories: the namespace lives in the dcache, as in ramfs.  Every
 //! positive dentry is pinned (persistent) until unlink/rmdir.
 
+use core::ffi::CStr;
+use kernel::ffi::{c_char, c_int, c_uint};
 use kernel::prelude::*;
 
 use crate::bindings;
@@ -153,7 +155,7 @@ unsafe extern "C" fn symlink(
         Err(e) => return e.to_errno(),
     };
     // SAFETY: `target` is the NUL-terminated link target from the VFS.
-    let len = unsafe { CStr::from_char_ptr(target) }
+    let len = unsafe { CStr::from_ptr(target.cast()) }
         .to_bytes_with_nul()
         .len();
     // SAFETY: `inode` is new, `dir`/`dentry` valid.
@@ -193,7 +195,7 @@ unsafe extern "C" fn tmpfile(
         Err(e) => return e.to_errno(),
     };
     // SAFETY: `file` is being opened by the VFS; its dentry is valid.
-    let dentry = unsafe { (*file).__bindgen_anon_1.f_path.dentry };
+    let dentry = unsafe { bindings::rramfs_file_dentry(file) };
     // SAFETY: `inode` is new, `dir`/`dentry` valid.
     let err = unsafe { security_init(inode, dir, dentry) };
     if err != 0 {
@@ -230,7 +232,7 @@ unsafe extern "C" fn rename(
     if flags & bindings::RENAME_WHITEOUT != 0 {
         // SAFETY: The VFS holds the locks rename needs; `new_dentry` is valid.
         if unsafe { bindings::simple_empty(new_dentry) } == 0 {
-            return ENOTEMPTY.to_errno();
+            return kver::code::ENOTEMPTY().to_errno();
         }
         // SAFETY: `old_dentry` is valid; the new dentry is a negative
         // sibling with the same name, which the VFS' rename then leaves in

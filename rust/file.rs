@@ -6,6 +6,7 @@
 //! kernel's generic page-cache implementations; writes go through rramfs's
 //! own loop in [`crate::write`].
 
+use kernel::ffi::{c_int, c_long, c_uint, c_void};
 use kernel::{error::to_result, prelude::*};
 
 use crate::{
@@ -333,7 +334,7 @@ unsafe extern "C" fn fallocate(
     let mode = mode as u32;
     let supported = FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE;
     if mode & !supported != 0 {
-        return EOPNOTSUPP.to_errno() as c_long;
+        return kver::code::EOPNOTSUPP().to_errno() as c_long;
     }
     // SAFETY: `file` is open, so its inode is live.
     let inode = unsafe { (*(*file).f_mapping).host };

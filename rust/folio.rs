@@ -9,6 +9,7 @@
 //! limit leaves one), so whoever makes it uptodate charges it.  Uptodate
 //! folios are also dirty, so nothing but truncation drops them.
 
+use kernel::ffi::c_int;
 use kernel::prelude::*;
 
 use crate::bindings;

@@ -41,7 +41,7 @@ pub(crate) unsafe fn new(
     // null or a valid directory; `nop_mnt_idmap` is a static the VFS only
     // reads.
     unsafe {
-        (*inode).i_ino = bindings::get_next_ino().into();
+        bindings::rramfs_inode_set_next_ino(inode);
         bindings::inode_init_owner(&raw mut bindings::nop_mnt_idmap, inode, dir, mode);
         bindings::simple_inode_init_ts(inode);
         file::init_mapping(inode);

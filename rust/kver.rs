@@ -7,6 +7,7 @@
 //! in shim.c.  Nothing else in the crate tests a kernel version.
 
 use crate::bindings;
+use kernel::ffi::c_int;
 use kernel::prelude::*;
 
 /// The first argument of `write_begin`/`write_end`: the file up to 6.16,
@@ -25,7 +26,7 @@ pub(crate) type MkdirRet = *mut bindings::dentry;
 /// What `inode_operations::mkdir` returns: an errno up to 6.14, a dentry
 /// (null: the one passed in; or an error pointer) from 6.15.
 #[cfg(not(rramfs_mkdir_returns_dentry))]
-pub(crate) type MkdirRet = kernel::ffi::c_int;
+pub(crate) type MkdirRet = c_int;
 
 /// Converts the outcome of a `mkdir` that instantiated the dentry it was
 /// given into what this kernel's `mkdir` returns.
@@ -46,11 +47,54 @@ pub(crate) fn mkdir_ret(r: Result) -> MkdirRet {
 /// inode cache: an unlinked or evicted rramfs inode has nothing to keep).
 /// Named `generic_delete_inode()` up to 6.17.
 #[cfg(rramfs_inode_just_drop)]
-pub(crate) const DROP_INODE: unsafe extern "C" fn(*mut bindings::inode) -> kernel::ffi::c_int =
+pub(crate) const DROP_INODE: unsafe extern "C" fn(*mut bindings::inode) -> c_int =
     bindings::inode_just_drop;
 /// `super_operations::drop_inode` that drops an unused inode at once (no
 /// inode cache: an unlinked or evicted rramfs inode has nothing to keep).
 /// Named `generic_delete_inode()` up to 6.17.
 #[cfg(not(rramfs_inode_just_drop))]
-pub(crate) const DROP_INODE: unsafe extern "C" fn(*mut bindings::inode) -> kernel::ffi::c_int =
+pub(crate) const DROP_INODE: unsafe extern "C" fn(*mut bindings::inode) -> c_int =
     bindings::generic_delete_inode;
+
+/// `kernel::error::code` of 6.12 lacks some codes that rramfs returns;
+/// made from the C values here, on every kernel alike.
+pub(crate) mod code {
+    use crate::bindings;
+    use kernel::error::Error;
+
+    macro_rules! codes {
+        ($($name:ident),*) => {$(
+            #[doc = concat!("`-", stringify!($name), "`.")]
+            #[allow(non_snake_case)]
+            pub(crate) fn $name() -> Error {
+                Error::from_errno(-(bindings::$name as i32))
+            }
+        )*};
+    }
+    codes!(ENODATA, ENOTEMPTY, EOPNOTSUPP);
+}
+
+/// Removes element `i` of `v`, keeping the order of the rest (EINVAL if
+/// there is none): `KVec::remove` from 6.16, by hand before.
+pub(crate) fn kvec_remove<T>(v: &mut KVec<T>, i: usize) -> Result<T> {
+    #[cfg(rramfs_kvec_remove)]
+    {
+        v.remove(i).map_err(|_| EINVAL)
+    }
+    #[cfg(not(rramfs_kvec_remove))]
+    {
+        if i >= v.len() {
+            return Err(EINVAL);
+        }
+        v.as_mut_slice()[i..].rotate_left(1);
+        let last = v.len() - 1;
+        // SAFETY: `last < len`: the element there (the removed one, after
+        // the rotation) is moved out, and the length shortened so that it
+        // is not dropped again.
+        unsafe {
+            let e = core::ptr::read(v.as_ptr().add(last));
+            v.set_len(last);
+            Ok(e)
+        }
+    }
+}

@@ -322,6 +322,13 @@ struct folio *rramfs_filemap_get_folio(struct address_space *mapping, pgoff_t in
 	return IS_ERR(folio) ? NULL : folio;
 }
 
+/* An exported function on 7.3, a static inline on 6.12. */
+size_t rramfs_copy_folio_from_iter_atomic(struct folio *folio, size_t offset,
+					  size_t bytes, struct iov_iter *i)
+{
+	return copy_folio_from_iter_atomic(folio, offset, bytes, i);
+}
+
 size_t rramfs_copy_folio_to_iter(struct folio *folio, size_t offset,
 				 size_t bytes, struct iov_iter *i)
 {
@@ -527,6 +534,17 @@ void rramfs_zero_page(struct page *page, size_t poff, size_t len)
 }
 
 /* A new negative dentry with @dentry's name and parent (for whiteouts). */
+struct dentry *rramfs_file_dentry(const struct file *file)
+{
+	return file->f_path.dentry;
+}
+
+/* i_ino is unsigned long on 6.12, u64 on 7.3. */
+void rramfs_inode_set_next_ino(struct inode *inode)
+{
+	inode->i_ino = get_next_ino();
+}
+
 struct dentry *rramfs_d_alloc_sibling(struct dentry *dentry)
 {
 	return d_alloc(dentry->d_parent, &dentry->d_name);

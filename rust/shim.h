@@ -81,6 +81,8 @@ unsigned int rramfs_mapping_max_folio_order(struct address_space *mapping);
 struct folio *rramfs_filemap_lock_folio(struct address_space *mapping, pgoff_t index);
 struct folio *rramfs_filemap_alloc_folio(gfp_t gfp, unsigned int order);
 struct folio *rramfs_filemap_get_folio(struct address_space *mapping, pgoff_t index);
+size_t rramfs_copy_folio_from_iter_atomic(struct folio *folio, size_t offset,
+					  size_t bytes, struct iov_iter *i);
 size_t rramfs_copy_folio_to_iter(struct folio *folio, size_t offset,
 				 size_t bytes, struct iov_iter *i);
 void rramfs_file_accessed(struct file *file);
@@ -107,6 +109,8 @@ extern const int rramfs_iocb_dsync;
 extern const int rramfs_iocb_append;
 ssize_t rramfs_generic_write_sync(struct kiocb *iocb, ssize_t count);
 int rramfs_finish_open_simple(struct file *file, int error);
+struct dentry *rramfs_file_dentry(const struct file *file);
+void rramfs_inode_set_next_ino(struct inode *inode);
 struct dentry *rramfs_d_alloc_sibling(struct dentry *dentry);
 bool rramfs_find_folio(struct address_space *mapping, pgoff_t index,
 		       pgoff_t end, pgoff_t *first, u64 *nr, bool *uptodate);

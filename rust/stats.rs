@@ -8,7 +8,6 @@
 //! them.
 
 use core::sync::atomic::{AtomicU64, Ordering};
-use kernel::prelude::*;
 
 use crate::bindings;
 
@@ -30,7 +29,7 @@ macro_rules! counters {
                     unsafe {
                         bindings::seq_printf(
                             m,
-                            c"%s %llu\n".as_char_ptr(),
+                            c"%s %llu\n".as_ptr().cast(),
                             concat!(stringify!($name), "\0").as_ptr(),
                             self.$name.load(Ordering::Relaxed),
                         )

@@ -96,8 +96,9 @@ pub(crate) unsafe fn perform_write(
         // SAFETY: The folio is locked and `[offset, offset + bytes)` lies in
         // it; the copy does not fault (it fails short instead), so holding
         // the folio lock across it cannot deadlock.
-        let copied =
-            unsafe { bindings::copy_folio_from_iter_atomic(folio.as_raw(), offset, bytes, from) };
+        let copied = unsafe {
+            bindings::rramfs_copy_folio_from_iter_atomic(folio.as_raw(), offset, bytes, from)
+        };
         stats::inc(&st.atomic_copies);
         if copied < bytes {
             stats::inc(&st.short_copies);

@@ -15,8 +15,10 @@
 //! host through a user-namespace mount.  `user.` attributes are also
 //! bounded per inode, as in tmpfs.
 
+use core::ffi::CStr;
 use core::pin::Pin;
 use core::sync::atomic::{AtomicPtr, Ordering};
+use kernel::ffi::{c_char, c_int, c_void};
 use kernel::{
     prelude::*,
     sync::{new_mutex, Mutex},
@@ -25,6 +27,7 @@ use kernel::{
 use crate::{
     bindings,
     file::Ops,
+    kver,
     super_block::{xattr_space, SbInfo},
 };
 
@@ -125,9 +128,9 @@ unsafe fn full_name(
     name: *const c_char,
 ) -> Result<KVec<u8>> {
     // SAFETY: Our handlers' prefixes are NUL-terminated statics.
-    let prefix = unsafe { CStr::from_char_ptr((*handler).prefix) }.to_bytes();
+    let prefix = unsafe { CStr::from_ptr((*handler).prefix.cast()) }.to_bytes();
     // SAFETY: By the safety requirements.
-    let name = unsafe { CStr::from_char_ptr(name) }.to_bytes();
+    let name = unsafe { CStr::from_ptr(name.cast()) }.to_bytes();
     concat(prefix, name)
 }
 
@@ -156,7 +159,7 @@ unsafe extern "C" fn get(
     // SAFETY: The VFS passes a live inode of ours.
     let x = unsafe { of(inode) };
     if x.is_null() {
-        return ENODATA.to_errno();
+        return kver::code::ENODATA().to_errno();
     }
     // SAFETY: As for `full_name`.
     let name = match unsafe { full_name(handler, name) } {
@@ -166,7 +169,7 @@ unsafe extern "C" fn get(
     // SAFETY: Non-null attributes live until eviction.
     let entries = unsafe { &*x }.entries.lock();
     let Some(e) = entries.iter().find(|e| e.name[..] == name[..]) else {
-        return ENODATA.to_errno();
+        return kver::code::ENODATA().to_errno();
     };
     if size == 0 {
         return e.value.len() as c_int;
@@ -228,7 +231,7 @@ unsafe fn set_locked(
         let x = unsafe { of(inode) };
         if x.is_null() {
             return if flags & bindings::XATTR_REPLACE != 0 {
-                Err(ENODATA)
+                Err(kver::code::ENODATA())
             } else {
                 Ok(())
             };
@@ -237,12 +240,12 @@ unsafe fn set_locked(
         let mut entries = unsafe { &*x }.entries.lock();
         return match entries.iter().position(|e| e.name[..] == name[..]) {
             Some(i) => {
-                let old = entries.remove(i)?;
+                let old = kver::kvec_remove(&mut entries, i)?;
                 drop(entries);
                 fsi.unreserve_ispace(old.space());
                 Ok(())
             }
-            None if flags & bindings::XATTR_REPLACE != 0 => Err(ENODATA),
+            None if flags & bindings::XATTR_REPLACE != 0 => Err(kver::code::ENODATA()),
             None => Ok(()),
         };
     }
@@ -254,7 +257,7 @@ unsafe fn set_locked(
     let found = entries.iter().position(|e| e.name[..] == name[..]);
     match found {
         Some(_) if flags & bindings::XATTR_CREATE != 0 => return Err(EEXIST),
-        None if flags & bindings::XATTR_REPLACE != 0 => return Err(ENODATA),
+        None if flags & bindings::XATTR_REPLACE != 0 => return Err(kver::code::ENODATA()),
         _ => {}
     }
     if name.starts_with(b"user.") {
@@ -321,7 +324,7 @@ pub(crate) unsafe extern "C" fn initxattrs(
         // bytes.
         let (suffix, value) = unsafe {
             (
-                CStr::from_char_ptr(xa.name).to_bytes(),
+                CStr::from_ptr(xa.name.cast()).to_bytes(),
                 core::slice::from_raw_parts(xa.value.cast::<u8>(), xa.value_len),
             )
         };
@@ -417,7 +420,7 @@ pub(crate) unsafe extern "C" fn listxattr(
 const fn handler(prefix: &'static CStr) -> bindings::xattr_handler {
     bindings::xattr_handler {
         name: core::ptr::null(),
-        prefix: kernel::str::as_char_ptr_in_const_context(prefix),
+        prefix: prefix.as_ptr().cast(),
         flags: 0,
         list: None,
         get: Some(get),

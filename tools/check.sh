@@ -8,10 +8,13 @@
 #   RRAMFS_SKIP_SELFTEST=1   skip the harness self-tests (four extra boots)
 #   RRAMFS_SKIP_DEBUG=1      skip the debug-kernel run (KASAN, kmemleak,
 #                            UBSAN, fault injection; a second kernel build)
+#   RRAMFS_SKIP_OTHER_KVERS=1  skip the run on the other supported kernel
+#                            (6.12 LTS; with KVER=..., only that one runs)
 #
 # The full log, results.txt and report.txt (third-party suites, rramfs
 # next to tmpfs) go to $RRAMFS_CACHE/last-check/.
 set -uo pipefail
+explicit_kver=${KVER:-}
 . "$(dirname "$0")/config.sh"
 cd "$RRAMFS_ROOT"
 
@@ -94,11 +97,25 @@ if [ -f rramfs.ko ] && [ -s "$out/expected.txt" ]; then
 fi
 
 # --- the sanitizer kernel: KASAN, kmemleak, UBSAN, fault injection -------------
-# The own suite with the fuzzer, the races and the fault-injection tests.
-# RRAMFS_SKIP_DEBUG=1 leaves it out (it builds a second kernel when cold).
-if [ -z "${RRAMFS_SKIP_DEBUG:-}" ] && [ -z "${KDIR:-}" ] && [ -z "${T:-}" ]; then
+# The own suite with the fuzzer, the races and the fault-injection tests, on
+# the primary kernel.  RRAMFS_SKIP_DEBUG=1 leaves it out (it builds a second
+# kernel when cold).
+full_run=$([ -z "${KDIR:-}" ] && [ -z "${T:-}" ] && echo y)
+if [ -n "$full_run" ] && [ -z "${RRAMFS_SKIP_DEBUG:-}" ] && [ "$KVER" = "$PRIMARY_KVER" ]; then
 	log "the debug kernel run (KASAN, kmemleak, UBSAN, fault injection)"
-	"$RRAMFS_ROOT/tools/testing/debug-run.sh" "$out/debug" | tee -a "$results"
+	FLAVOR=debug "$RRAMFS_ROOT/tools/testing/kernel-run.sh" "$out/debug" debug \
+		basic write options namespace files dio edges fuzz race faults | tee -a "$results"
+fi
+
+# --- the other supported kernels: the whole suite, peers included --------------
+# Plain `make check` runs every supported kernel; KVER=... runs that one.
+# RRAMFS_SKIP_OTHER_KVERS=1 leaves them out.
+if [ -n "$full_run" ] && [ -z "$explicit_kver" ] && [ -z "${RRAMFS_SKIP_OTHER_KVERS:-}" ]; then
+	for v in $SUPPORTED_KVERS; do
+		[ "$v" = "$KVER" ] && continue
+		log "the suite on $v"
+		KVER=$v FLAVOR=default "$RRAMFS_ROOT/tools/testing/kernel-run.sh" "$out/$v" "k$v" | tee -a "$results"
+	done
 fi
 
 # --- the benchmark still runs (tiny counts; asserts nothing about speed) -------

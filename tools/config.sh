@@ -10,8 +10,11 @@ RRAMFS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # runs.  Kernel builds are keyed by version + config hash below it.
 RRAMFS_CACHE=${RRAMFS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rramfs}
 
-# Kernel under test.  7.3 is primary; 6.12 is the next target.
-KVER=${KVER:-7.3}
+# Kernels rramfs supports; make check runs each.  The primary one is the
+# default test kernel and the one the sanitizer flavor and benchmarks use.
+SUPPORTED_KVERS="7.3 6.12"
+PRIMARY_KVER=7.3
+KVER=${KVER:-$PRIMARY_KVER}
 
 # Pinned third-party tool versions.
 BINDGEN_VERSION=0.73.2
