@@ -400,10 +400,16 @@ fn apply(w: &World, md: &mut Model, op: &Op, seed: u64) -> Result<(), String> {
             let r = fallocate(w.fd, mode, off, len);
             let keep = mode & 1 != 0;
             let base = mode & !1;
-            // The VFS's order of checks, then rramfs's.
+            // The VFS's order of checks, then rramfs's.  The VFS knows
+            // FALLOC_FL_WRITE_ZEROES (0x80) from 6.17 on.
+            let known: &[i32] = if kernel_at_least(6, 17) {
+                &[0, 0x2, 0x8, 0x10, 0x20, 0x40, 0x80]
+            } else {
+                &[0, 0x2, 0x8, 0x10, 0x20, 0x40]
+            };
             let want = if off < 0 || len <= 0 {
                 Some(libc::EINVAL)
-            } else if ![0, 0x2, 0x8, 0x10, 0x20, 0x40, 0x80].contains(&base)
+            } else if !known.contains(&base)
                 || (base == 0x2 && !keep)
                 || ([0x8, 0x20, 0x80].contains(&base) && keep)
             {

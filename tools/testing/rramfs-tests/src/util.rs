@@ -413,3 +413,22 @@ pub fn fblocks(fd: i32) -> i64 {
 
 /// The largest file offset (rramfs's and tmpfs's s_maxbytes on 64-bit).
 pub const MAXBYTES: i64 = i64::MAX;
+
+/// Whether the running kernel is at least `major.minor` (from uname's
+/// release, "7.3.4-..."): the VFS's own checks differ between the
+/// supported kernels.
+pub fn kernel_at_least(major: u32, minor: u32) -> bool {
+    // SAFETY: A zeroed utsname is a valid out-parameter.
+    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
+    // SAFETY: `u` is valid for writes.
+    if unsafe { libc::uname(&mut u) } != 0 {
+        return false;
+    }
+    // SAFETY: uname() NUL-terminates the release.
+    let rel = unsafe { std::ffi::CStr::from_ptr(u.release.as_ptr()) }.to_string_lossy();
+    let mut it = rel
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|n| n.parse::<u32>().unwrap_or(0));
+    let (ma, mi) = (it.next().unwrap_or(0), it.next().unwrap_or(0));
+    (ma, mi) >= (major, minor)
+}
