@@ -3,7 +3,6 @@
 //! Directories: the namespace lives in the dcache, as in ramfs.  Every
 //! positive dentry is pinned (persistent) until unlink/rmdir.
 
-use core::ffi::CStr;
 use kernel::ffi::{c_char, c_int, c_uint};
 use kernel::prelude::*;
 
@@ -155,9 +154,7 @@ unsafe extern "C" fn symlink(
         Err(e) => return e.to_errno(),
     };
     // SAFETY: `target` is the NUL-terminated link target from the VFS.
-    let len = unsafe { CStr::from_ptr(target.cast()) }
-        .to_bytes_with_nul()
-        .len();
+    let len = unsafe { kver::cstr(target) }.to_bytes_with_nul().len();
     // SAFETY: `inode` is new, `dir`/`dentry` valid.
     let mut err = unsafe { security_init(inode, dir, dentry) };
     if err == 0 {

@@ -7,7 +7,8 @@
 //! in shim.c.  Nothing else in the crate tests a kernel version.
 
 use crate::bindings;
-use kernel::ffi::c_int;
+use core::ffi::CStr;
+use kernel::ffi::{c_char, c_int};
 use kernel::prelude::*;
 
 /// The first argument of `write_begin`/`write_end`: the file up to 6.16,
@@ -97,4 +98,24 @@ pub(crate) fn kvec_remove<T>(v: &mut KVec<T>, i: usize) -> Result<T> {
             Ok(e)
         }
     }
+}
+
+/// A C string literal's pointer as the kernel's `char *`.  7.3's kernel
+/// crate extends `core::ffi::CStr` (`CStrExt::as_char_ptr`, and forbids
+/// core's signed-`char` methods in its clippy configuration); 6.12's has a
+/// `CStr` type of its own.  Core's method, cast, is right on both.
+#[allow(clippy::disallowed_methods)]
+pub(crate) const fn char_ptr(s: &CStr) -> *const c_char {
+    s.as_ptr().cast()
+}
+
+/// The C string at `p` (see [`char_ptr`] for why it is here).
+///
+/// # Safety
+///
+/// `p` points to a NUL-terminated string that lives, unchanged, for `'a`.
+#[allow(clippy::disallowed_methods)]
+pub(crate) unsafe fn cstr<'a>(p: *const c_char) -> &'a CStr {
+    // SAFETY: As the function's safety requirements.
+    unsafe { CStr::from_ptr(p.cast()) }
 }

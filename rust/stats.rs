@@ -9,7 +9,7 @@
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use crate::bindings;
+use crate::{bindings, kver};
 
 macro_rules! counters {
     ($($(#[$doc:meta])* $name:ident,)*) => {
@@ -29,7 +29,7 @@ macro_rules! counters {
                     unsafe {
                         bindings::seq_printf(
                             m,
-                            c"%s %llu\n".as_ptr().cast(),
+                            kver::char_ptr(c"%s %llu\n"),
                             concat!(stringify!($name), "\0").as_ptr(),
                             self.$name.load(Ordering::Relaxed),
                         )

@@ -316,7 +316,7 @@ pub(crate) unsafe extern "C" fn rramfs_apply_param(
     let string = || {
         // SAFETY: By the safety requirements `string` is NUL-terminated for
         // the string options, the only ones that call this.
-        unsafe { CStr::from_ptr(p.string.cast()) }.to_bytes()
+        unsafe { kver::cstr(p.string) }.to_bytes()
     };
     match p.opt {
         bindings::RRAMFS_OPT_MODE => fsi.mode = (p.uint_32 & bindings::S_IALLUGO) as u16,
@@ -354,7 +354,7 @@ pub(crate) unsafe extern "C" fn rramfs_apply_param(
 fn fc_error(fc: *mut bindings::fs_context, msg: &CStr) -> c_int {
     // SAFETY: `fc` is the `fs_context` of the call in progress (every
     // caller is reached from one of its operations); `msg` is a C string.
-    unsafe { bindings::rramfs_fc_error(fc, msg.as_ptr().cast()) }
+    unsafe { bindings::rramfs_fc_error(fc, kver::char_ptr(msg)) }
 }
 
 fn bad_value(fc: *mut bindings::fs_context, name: &CStr) -> c_int {
@@ -362,8 +362,8 @@ fn bad_value(fc: *mut bindings::fs_context, name: &CStr) -> c_int {
     unsafe {
         bindings::rramfs_fc_error_name(
             fc,
-            c"bad value for %s: expected a number with an optional k/m/g/t/p/e suffix or a percentage of RAM".as_ptr().cast(),
-            name.as_ptr().cast(),
+            kver::char_ptr(c"bad value for %s: expected a number with an optional k/m/g/t/p/e suffix or a percentage of RAM"),
+            kver::char_ptr(name),
         )
     }
 }
@@ -553,7 +553,7 @@ pub(crate) unsafe extern "C" fn rramfs_stats_show(
     ];
     for (name, v) in lines {
         // SAFETY: `m` is valid; the format matches one string and one u64.
-        unsafe { bindings::seq_printf(m, c"%s %llu\n".as_ptr().cast(), name.as_ptr(), v) };
+        unsafe { bindings::seq_printf(m, kver::char_ptr(c"%s %llu\n"), kver::char_ptr(name), v) };
     }
 }
 
@@ -608,7 +608,7 @@ unsafe extern "C" fn show_options(
     let half = SbInfo::new();
     let show = |fmt: &CStr, v: u64| {
         // SAFETY: `m` is valid and every format used takes one u64.
-        unsafe { bindings::seq_printf(m, fmt.as_ptr().cast(), v) };
+        unsafe { bindings::seq_printf(m, kver::char_ptr(fmt), v) };
     };
     let blocks = fsi.max_blocks.load(Ordering::Relaxed);
     if blocks != half.max_blocks.load(Ordering::Relaxed) {
@@ -638,7 +638,13 @@ unsafe extern "C" fn show_options(
     }
     if fsi.prefault() == Prefault::Always {
         // SAFETY: `m` is valid and the string is NUL-terminated.
-        unsafe { bindings::seq_printf(m, c"%s".as_ptr().cast(), c",prefault=always".as_ptr()) };
+        unsafe {
+            bindings::seq_printf(
+                m,
+                kver::char_ptr(c"%s"),
+                kver::char_ptr(c",prefault=always"),
+            )
+        };
     }
     show(c",dio_align=%llu", u64::from(fsi.dio_align()));
     0

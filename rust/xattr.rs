@@ -128,9 +128,9 @@ unsafe fn full_name(
     name: *const c_char,
 ) -> Result<KVec<u8>> {
     // SAFETY: Our handlers' prefixes are NUL-terminated statics.
-    let prefix = unsafe { CStr::from_ptr((*handler).prefix.cast()) }.to_bytes();
+    let prefix = unsafe { kver::cstr((*handler).prefix) }.to_bytes();
     // SAFETY: By the safety requirements.
-    let name = unsafe { CStr::from_ptr(name.cast()) }.to_bytes();
+    let name = unsafe { kver::cstr(name) }.to_bytes();
     concat(prefix, name)
 }
 
@@ -324,7 +324,7 @@ pub(crate) unsafe extern "C" fn initxattrs(
         // bytes.
         let (suffix, value) = unsafe {
             (
-                CStr::from_ptr(xa.name.cast()).to_bytes(),
+                kver::cstr(xa.name).to_bytes(),
                 core::slice::from_raw_parts(xa.value.cast::<u8>(), xa.value_len),
             )
         };
@@ -420,7 +420,7 @@ pub(crate) unsafe extern "C" fn listxattr(
 const fn handler(prefix: &'static CStr) -> bindings::xattr_handler {
     bindings::xattr_handler {
         name: core::ptr::null(),
-        prefix: prefix.as_ptr().cast(),
+        prefix: kver::char_ptr(prefix),
         flags: 0,
         list: None,
         get: Some(get),

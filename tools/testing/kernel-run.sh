@@ -41,6 +41,15 @@ if grep -q "warning:" "$out/build.log"; then
 else
 	result build::no_warnings 1
 fi
+# clippy with this kernel's lint set; then rustc's objects again.
+if make -s -C "$kdir" M="$mod" "${KMAKE_ARGS[@]}" CLIPPY=1 modules >"$out/clippy.log" 2>&1 &&
+	! grep -q "warning\|error" "$out/clippy.log"; then
+	result build::clippy 1
+else
+	result build::clippy 0 "see $out/clippy.log"
+fi
+touch "$mod/rust/rramfs_main.rs"
+make -s -C "$kdir" M="$mod" "${KMAKE_ARGS[@]}" modules >>"$out/build.log" 2>&1
 
 export RRAMFS_FLAVOR=$FLAVOR
 # shellcheck disable=SC2086
