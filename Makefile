@@ -26,17 +26,25 @@ endif
 # The kernel's Rust build wants Debian's rustc (with core source) and LLVM 19.
 KMAKE = $(MAKE) -C $(KDIR) M=$(ROOT) $(shell $(ROOT)/tools/kmake-args.sh)
 
-.PHONY: all modules clean setup run check bench fuzz fmtcheck clippy install tests
+.PHONY: all kdir-stamp modules clean setup run check bench fuzz fmtcheck clippy install tests
 
 all: modules
 
 setup:
 	@$(ROOT)/tools/setup.sh
 
-modules:
+# Kbuild cannot tell two builds of one kernel version apart (an M= build's
+# command lines name the kernel tree only relatively), so a module built
+# for another KDIR would be kept as up to date: remember the KDIR, and
+# start clean when it changes.
+kdir-stamp:
+	@if [ "$$(cat .rramfs-kdir 2>/dev/null)" != "$(KDIR)" ]; then \
+		$(KMAKE) clean >/dev/null 2>&1; echo "$(KDIR)" >.rramfs-kdir; fi
+
+modules: kdir-stamp
 	+$(KMAKE) modules
 
-clippy:
+clippy: kdir-stamp
 	+$(KMAKE) CLIPPY=1 modules
 
 install:
@@ -44,6 +52,7 @@ install:
 
 clean:
 	+$(KMAKE) clean 2>/dev/null || true
+	rm -f .rramfs-kdir
 	rm -rf tools/testing/rramfs-tests/target
 
 fmtcheck:

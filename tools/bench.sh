@@ -5,6 +5,8 @@
 #
 #   QUICK=1            tiny counts (make check runs this so the bench never rots)
 #   CASE="O_DIRECT"    only the cases whose name starts with this (no floors)
+#   FLAVOR=bench|default  the kernel without lock debugging (the default) or
+#                      the lock-debugging test kernel; KVER=6.12 for 6.12
 #   RRAMFS_ACCEL=kvm   wall-clock figures on a host with real KVM; the default
 #                      (TCG) runs QEMU with -icount shift=0,sleep=off, so guest
 #                      nanoseconds count guest instructions, deterministically.
@@ -13,6 +15,9 @@
 set -euo pipefail
 . "$(dirname "$0")/config.sh"
 cd "$RRAMFS_ROOT"
+# Users run kernels without lock debugging: measure on one by default
+# (FLAVOR=default for the lock-debugging test kernel's table).
+export FLAVOR=${FLAVOR:-bench}
 export KDIR
 KDIR=$(setup_and_build_module)
 cargo build -q --release --manifest-path tools/bench/rramfs-bench/Cargo.toml
