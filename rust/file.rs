@@ -199,27 +199,20 @@ unsafe fn seek_hole_data(
     let last = ((size - 1) as u64) >> shift;
     let mut index = (offset as u64) >> shift;
     while index <= last {
-        let (mut first, mut nr, mut uptodate) = (0usize, 0u64, false);
-        // SAFETY: `mapping` is live; the out-pointers are valid.
-        let found = unsafe {
-            bindings::rramfs_find_folio(
-                mapping,
-                index as usize,
-                last as usize,
-                &mut first,
-                &mut nr,
-                &mut uptodate,
-            )
-        };
-        let first = first as u64;
-        if whence == bindings::SEEK_DATA {
-            if !found {
+        // SAFETY: `mapping` is live.
+        let found = unsafe { find_folio(mapping, index, last) };
+        let Some((first, nr, uptodate)) = found else {
+            if whence == bindings::SEEK_DATA {
                 break;
             }
+            // A gap from `index` to the end.
+            return offset.max((index << shift) as i64).min(size);
+        };
+        if whence == bindings::SEEK_DATA {
             if uptodate {
                 return offset.max((first << shift) as i64);
             }
-        } else if !found || first > index || !uptodate {
+        } else if first > index || !uptodate {
             // A gap, or a folio without data, at `index`.
             return offset.max((index << shift) as i64).min(size);
         }
@@ -230,6 +223,32 @@ unsafe fn seek_hole_data(
     } else {
         size
     }
+}
+
+/// The first folio at or after page `index` and at or before `last`, as
+/// (its first page, its number of pages, whether it holds data), or `None`.
+///
+/// # Safety
+///
+/// `mapping` is live.
+unsafe fn find_folio(
+    mapping: *mut bindings::address_space,
+    index: u64,
+    last: u64,
+) -> Option<(u64, u64, bool)> {
+    let (mut first, mut nr, mut uptodate) = (0usize, 0u64, false);
+    // SAFETY: `mapping` is live; the out-pointers are valid.
+    let found = unsafe {
+        bindings::rramfs_find_folio(
+            mapping,
+            index as usize,
+            last as usize,
+            &mut first,
+            &mut nr,
+            &mut uptodate,
+        )
+    };
+    found.then_some((first as u64, nr, uptodate))
 }
 
 /// `file_operations::splice_read` (also sendfile's): data is spliced from
@@ -263,27 +282,13 @@ unsafe extern "C" fn splice_read(
     let shift = bindings::PAGE_SHIFT;
     let index = (pos as u64) >> shift;
     let last = ((size - 1) as u64) >> shift;
-    let (mut first, mut nr, mut uptodate) = (0usize, 0u64, false);
-    // SAFETY: `mapping` is live; the out-pointers are valid.
-    let found = unsafe {
-        bindings::rramfs_find_folio(
-            mapping,
-            index as usize,
-            last as usize,
-            &mut first,
-            &mut nr,
-            &mut uptodate,
-        )
-    };
-    let first = first as u64;
     // Where the run that starts at `pos` ends (in u64: the last folio of
     // the largest file ends at 2^63), and whether it is data.
-    let (end, data) = if found && first <= index {
-        ((first + nr) << shift, uptodate)
-    } else if found {
-        (first << shift, false)
-    } else {
-        (size as u64, false)
+    // SAFETY: `mapping` is live.
+    let (end, data) = match unsafe { find_folio(mapping, index, last) } {
+        Some((first, nr, uptodate)) if first <= index => ((first + nr) << shift, uptodate),
+        Some((first, _, _)) => (first << shift, false),
+        None => (size as u64, false),
     };
     let len = len.min((end.min(size as u64) - pos as u64) as usize);
     // SAFETY: As called, with a length that stays in the run.
