@@ -9,6 +9,8 @@
 #   make fuzz       the model-checked fuzzer (SEED=, SECS=, OPS=)
 #   make bench      benchmarks (QUICK=1 for a smoke run); see
 #                   Documentation/filesystems/rramfs-performance.rst
+#   make fstests    xfstests on rramfs and tmpfs side by side
+#                   (XFSTESTS=/path/to/xfstests, FSTESTS="generic/001 ...")
 #   make fmtcheck   rustfmt check of the module and the tools
 #   make clippy     build the module with CLIPPY=1
 #   make install    modules_install into KDIR's module tree
@@ -26,7 +28,7 @@ endif
 # The kernel's Rust build wants Debian's rustc (with core source) and LLVM 19.
 KMAKE = $(MAKE) -C $(KDIR) M=$(ROOT) $(shell $(ROOT)/tools/kmake-args.sh)
 
-.PHONY: all kdir-stamp modules clean setup run check bench fuzz fmtcheck clippy install tests
+.PHONY: all kdir-stamp modules clean setup run check bench fuzz fstests fmtcheck clippy install tests
 
 all: modules
 
@@ -69,4 +71,7 @@ bench:
 
 fuzz:
 	@$(ROOT)/tools/fuzz.sh
+
+fstests:
+	@$(ROOT)/tools/testing/fstests/fstests.sh
 

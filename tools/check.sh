@@ -10,6 +10,7 @@
 #                            UBSAN, fault injection; a second kernel build)
 #   RRAMFS_SKIP_OTHER_KVERS=1  skip the run on the other supported kernel
 #                            (6.12 LTS; with KVER=..., only that one runs)
+#   XFSTESTS=/path/to/xfstests  also run make fstests (FSTESTS= selects)
 #
 # The full log, results.txt and report.txt (third-party suites, rramfs
 # next to tmpfs) go to $RRAMFS_CACHE/last-check/.
@@ -116,6 +117,19 @@ if [ -n "$full_run" ] && [ -z "$explicit_kver" ] && [ -z "${RRAMFS_SKIP_OTHER_KV
 		log "the suite on $v"
 		KVER=$v FLAVOR=default "$RRAMFS_ROOT/tools/testing/kernel-run.sh" "$out/$v" "k$v" | tee -a "$results"
 	done
+fi
+
+# --- xfstests, when the user has a checkout ------------------------------------
+# Not packaged on any registry this project's machines reach, so it runs
+# only with XFSTESTS=/path/to/xfstests (see tools/testing/fstests/).
+if [ -n "${XFSTESTS:-}" ]; then
+	log "fstests on rramfs and tmpfs (XFSTESTS=$XFSTESTS)"
+	RRAMFS_FSTESTS_OUT=$out/fstests KDIR="$kdir" "$RRAMFS_ROOT/tools/testing/fstests/fstests.sh" |
+		grep -E '^(PASS|FAIL|SKIP) ' | sed 's/^\(PASS\|FAIL\|SKIP\) vm::/\1 fstests::vm::/' | tee -a "$results"
+	[ "${PIPESTATUS[0]}" = 0 ] || grep -q '^FAIL fstests::' "$results" ||
+		result fstests::run 0 "make fstests failed before judging (log above)"
+else
+	echo "SKIP fstests::generic_quick: XFSTESTS is not set (XFSTESTS=/path/to/xfstests runs it)" | tee -a "$results"
 fi
 
 # --- the benchmark still runs (tiny counts; asserts nothing about speed) -------

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Install everything rramfs needs to build a Rust-enabled kernel, build the
-# module and boot it in QEMU.  Idempotent and non-interactive: a second run
-# checks and returns in seconds.
+# module and boot it in QEMU (with --fstests, also build and run xfstests).
+# Idempotent and non-interactive: a second run checks and returns in seconds.
 set -euo pipefail
 . "$(dirname "$0")/config.sh"
 
@@ -19,6 +19,17 @@ APT_PKGS=(
 	# groupadd/useradd for pjdfstest's dummy users (in the guest)
 	passwd
 )
+
+# With --fstests (make fstests): what building and running xfstests needs,
+# as its README lists for Debian (no lvm2/dump: nothing here uses them).
+if [ "${1:-}" = --fstests ]; then
+	APT_PKGS+=(
+		automake autoconf gawk gcc indent libtool libtool-bin pkg-config
+		libacl1-dev libaio-dev libattr1-dev libcap-dev libgdbm-dev
+		libgdbm-compat-dev liburing-dev uuid-dev uuid-runtime xfslibs-dev
+		xfsprogs quota psmisc bc dbench sqlite3 python3
+	)
+fi
 
 # Suites newer than bookworm, each pinned to priority 1 so nothing comes
 # from them unless named.  Only the kernel source is taken from there.

@@ -11,6 +11,9 @@
 #   harness::detects_empty_selection  a filter that matches no test
 #   harness::detects_unjudged_run     a VM run that ended before judging
 #   harness::detects_failed_run_exit  a guest suite that exited non-zero
+#   harness::fstests_detects_*        make fstests's judge: rramfs failing
+#                                     where tmpfs passes, a missing result,
+#                                     an expected failure that passes
 # Short boots of the SMAP VM (tools/vm/run.sh):
 #   harness::detects_kernel_warning   a module that WARNs at load
 #   harness::detects_kernel_bug       a module whose Rust code panics (BUG)
@@ -91,6 +94,50 @@ fi
 rc=$?
 [ $rc = 2 ] && ok=1 || ok=0
 result harness::detects_empty_selection $ok "rramfs-tests --list no_such_test exited $rc, not 2"
+
+# make fstests's judge (tools/testing/fstests/report.py) on made-up xunit
+# reports: rramfs failing where tmpfs passes, a test with no result, and an
+# expected failure that passes must each fail the run.
+xunit() { # dir section "name:status" ...
+	local d=$1/0000/$2 c
+	mkdir -p "$d"
+	shift 2
+	{
+		echo '<testsuite>'
+		for c in "$@"; do
+			echo "<testcase classname=\"xfstests.x\" name=\"${c%%:*}\" time=\"1\">"
+			case ${c#*:} in
+			fail) echo '<failure message="- output mismatch" type="TestFail" />' ;;
+			notrun) echo '<skipped message="not here" />' ;;
+			esac
+			echo '</testcase>'
+		done
+		echo '</testsuite>'
+	} >"$d/result.xml"
+}
+fst_fails() { # name expected-failures-text: the judge's verdict, and its lines
+	printf '%s\n' generic/001 generic/002 >"$tmp/fst-sel"
+	printf '%s\n' "$2" >"$tmp/fst-exp"
+	python3 "$RRAMFS_ROOT/tools/testing/fstests/report.py" "$tmp/fst-sel" "$tmp/$1" \
+		"$tmp/fst-exp" "$tmp/$1.txt" >"$tmp/$1.log" 2>&1 && return 1
+	grep -q '^FAIL ' "$tmp/$1.log"
+}
+xunit "$tmp/fst-good" rramfs generic/001:pass generic/002:notrun
+xunit "$tmp/fst-good" tmpfs generic/001:pass generic/002:notrun
+fst_fails fst-good "" && ok=0 || ok=1
+result harness::fstests_judge_passes_a_good_run $ok "$(cat "$tmp/fst-good.log")"
+xunit "$tmp/fst-worse" rramfs generic/001:pass generic/002:fail
+xunit "$tmp/fst-worse" tmpfs generic/001:pass generic/002:pass
+fst_fails fst-worse "generic/002 listed, but tmpfs passes it" && grep -q '^FAIL fstests::tmpfs_parity' "$tmp/fst-worse.log" && ok=1 || ok=0
+result harness::fstests_detects_worse_than_tmpfs $ok "rramfs failing where tmpfs passes was not a failure"
+xunit "$tmp/fst-missing" rramfs generic/001:pass
+xunit "$tmp/fst-missing" tmpfs generic/001:pass generic/002:pass
+fst_fails fst-missing "" && grep -q '^FAIL fstests::all_selected_ran' "$tmp/fst-missing.log" && ok=1 || ok=0
+result harness::fstests_detects_missing_result $ok "a test without a result on rramfs passed"
+xunit "$tmp/fst-stale" rramfs generic/001:pass generic/002:pass
+xunit "$tmp/fst-stale" tmpfs generic/001:pass generic/002:pass
+fst_fails fst-stale "generic/002 fails for a reason now gone" && grep -q '^FAIL fstests::expected_failures_current' "$tmp/fst-stale.log" && ok=1 || ok=0
+result harness::fstests_detects_stale_expected_failure $ok "an expected failure that passes was not a failure"
 
 # --- short boots -------------------------------------------------------------
 kdir=$(resolve_kdir)
