@@ -239,6 +239,71 @@ impl Drop for Map {
     }
 }
 
+/// A private anonymous read-write mapping: page-aligned, so O_DIRECT can
+/// use it as a buffer.
+pub fn anon(len: usize) -> Result<Map, String> {
+    Map::new(
+        len,
+        libc::PROT_READ | libc::PROT_WRITE,
+        libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+        -1,
+        0,
+    )
+}
+
+/// Concurrent O_APPEND writers: writer `w` (of `writers`) opens `path`
+/// with `O_WRONLY | O_APPEND | flags(w)` and appends `record(w, seq)` for
+/// `seq` in `0..records`, each from a page-aligned buffer in one write(2)
+/// that must write it whole.  The records are made and copied into place
+/// first and the writers start together, so that they spend their time
+/// in write(2), where a race between them would be.  Returns the file's
+/// contents afterwards.
+pub fn concurrent_appends(
+    path: &Path,
+    writers: u64,
+    records: u64,
+    flags: impl Fn(u64) -> i32 + Sync,
+    record: impl Fn(u64, u64) -> Vec<u8> + Sync,
+) -> Result<Vec<u8>, String> {
+    let start = std::sync::Barrier::new(writers as usize);
+    std::thread::scope(|s| {
+        let threads: Vec<_> = (0..writers)
+            .map(|w| {
+                let (flags, record, start) = (&flags, &record, &start);
+                s.spawn(move || -> Result<(), String> {
+                    let bufs = (0..records)
+                        .map(|seq| {
+                            let r = record(w, seq);
+                            let b = anon(r.len())?;
+                            // SAFETY: `b` is a writable mapping of `r.len()` bytes.
+                            unsafe { std::ptr::copy_nonoverlapping(r.as_ptr(), b.ptr, r.len()) };
+                            Ok(b)
+                        })
+                        .collect::<Result<Vec<Map>, String>>();
+                    let fd = open(path, libc::O_WRONLY | libc::O_APPEND | flags(w), 0);
+                    start.wait();
+                    let (bufs, fd) = (
+                        bufs?,
+                        fd.map_err(|e| format!("writer {w}: open: errno {e}"))?,
+                    );
+                    let res = bufs.iter().enumerate().try_for_each(|(seq, b)| {
+                        // SAFETY: Plain syscall on our buffer.
+                        let n = unsafe { libc::write(fd, b.ptr.cast(), b.len) };
+                        crate::ensure_eq!(n, b.len as isize, "writer {w} record {seq}");
+                        Ok(())
+                    });
+                    close(fd);
+                    res
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .try_for_each(|t| t.join().map_err(|_| "writer panicked".to_string())?)
+    })?;
+    std::fs::read(path).map_err(|e| e.to_string())
+}
+
 /// Runs `f` in a child process as `uid`/`gid` without capabilities;
 /// returns its `Result`.
 pub fn as_user(uid: u32, gid: u32, f: impl FnOnce() -> Result<(), String>) -> Result<(), String> {

@@ -32,17 +32,6 @@ crate::tests![
     append_ignores_descriptor_position,
 ];
 
-/// A page-aligned anonymous buffer.
-fn abuf(len: usize) -> Result<Map, String> {
-    Map::new(
-        len,
-        libc::PROT_READ | libc::PROT_WRITE,
-        libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-        -1,
-        0,
-    )
-}
-
 fn dopen(m: &Mount, name: &str, extra: i32) -> Result<i32, String> {
     open(
         &m.path(name),
@@ -109,7 +98,7 @@ fn open_and_statx_dioalign() -> TestResult {
 fn roundtrip_and_holes() -> TestResult {
     let m = Mount::new("")?;
     let fd = dopen(&m, "f", 0)?;
-    let src = abuf(1 << 20)?;
+    let src = anon(1 << 20)?;
     let data = fill(&src, 21);
     let before = m.stats()?;
     ensure_eq!(pwrite(fd, src.ptr, 1 << 20, 2 << 20), Ok(1 << 20));
@@ -122,7 +111,7 @@ fn roundtrip_and_holes() -> TestResult {
     );
     ensure_eq!(after.delta(&before, "dio_pages_pinned"), 256);
     ensure_eq!(after.delta(&before, "dio_pages_unpinned"), 256);
-    let dst = abuf(3 << 20)?;
+    let dst = anon(3 << 20)?;
     ensure_eq!(dread(fd, &dst, 3 << 20, 0), Ok(3 << 20));
     ensure!(
         dst.slice()[..2 << 20].iter().all(|&b| b == 0),
@@ -144,10 +133,10 @@ fn roundtrip_and_holes() -> TestResult {
 fn short_read_at_eof() -> TestResult {
     let m = Mount::new("")?;
     let fd = dopen(&m, "f", 0)?;
-    let src = abuf(PAGE)?;
+    let src = anon(PAGE)?;
     fill(&src, 22);
     ensure_eq!(pwrite(fd, src.ptr, 1024, 0), Ok(1024));
-    let dst = abuf(4 * PAGE)?;
+    let dst = anon(4 * PAGE)?;
     ensure_eq!(dread(fd, &dst, 4 * PAGE, 0), Ok(1024), "short read at EOF");
     ensure_eq!(dread(fd, &dst, 512, 1024), Ok(0), "read at EOF");
     ensure_eq!(dread(fd, &dst, 512, 1 << 30), Ok(0), "read past EOF");
@@ -158,7 +147,7 @@ fn short_read_at_eof() -> TestResult {
 fn semantics_append_suid_times() -> TestResult {
     let m = Mount::new("")?;
     let fd = dopen(&m, "f", libc::O_APPEND)?;
-    let src = abuf(PAGE)?;
+    let src = anon(PAGE)?;
     fill(&src, 23);
     ensure_eq!(pwrite(fd, src.ptr, 512, 0), Ok(512));
     ensure_eq!(pwrite(fd, src.ptr, 512, 0), Ok(512));
@@ -200,7 +189,7 @@ fn semantics_append_suid_times() -> TestResult {
 fn misaligned_is_einval() -> TestResult {
     let m = Mount::new("")?;
     let fd = dopen(&m, "f", 0)?;
-    let src = abuf(2 * PAGE)?;
+    let src = anon(2 * PAGE)?;
     fill(&src, 24);
     let before = m.stats()?;
     ensure_eq!(pwrite(fd, src.ptr, 100, 0), Err(libc::EINVAL), "length");
@@ -222,7 +211,7 @@ fn misaligned_is_einval() -> TestResult {
 fn dio_align_1_accepts_any() -> TestResult {
     let m = Mount::new("dio_align=1")?;
     let fd = dopen(&m, "f", 0)?;
-    let src = abuf(2 * PAGE)?;
+    let src = anon(2 * PAGE)?;
     let data = fill(&src, 25);
     // SAFETY: Inside the buffer.
     ensure_eq!(pwrite(fd, unsafe { src.ptr.add(3) }, 4999, 7), Ok(4999));
@@ -235,7 +224,7 @@ fn dio_align_1_accepts_any() -> TestResult {
 fn bad_buffers_efault() -> TestResult {
     let m = Mount::new("")?;
     let fd = dopen(&m, "f", 0)?;
-    let map = abuf(PAGE)?;
+    let map = anon(PAGE)?;
     let p = map.ptr;
     drop(map);
     ensure_eq!(pwrite(fd, p, 512, 0), Err(libc::EFAULT));
@@ -255,7 +244,7 @@ fn bad_buffers_efault() -> TestResult {
         -1,
         0,
     )?;
-    let src = abuf(PAGE)?;
+    let src = anon(PAGE)?;
     fill(&src, 26);
     ensure_eq!(pwrite(fd, src.ptr, PAGE, 0), Ok(PAGE));
     // SAFETY: The kernel must refuse to write into the read-only mapping.
@@ -271,7 +260,7 @@ fn huge_length_is_bounded() -> TestResult {
     let fd = dopen(&m, "f", 0)?;
     // A 1 TiB request from a 1 MiB buffer followed by a hole: the write
     // stops at the hole, in bounded work, with what came before it.
-    let buf = abuf(2 << 20)?;
+    let buf = anon(2 << 20)?;
     fill(&buf, 27);
     // SAFETY: Unmapping the second half of our own mapping.
     let r = unsafe { libc::munmap(buf.ptr.add(1 << 20).cast(), 1 << 20) };
@@ -297,7 +286,7 @@ fn huge_length_is_bounded() -> TestResult {
 fn write_from_same_file_mapping() -> TestResult {
     let m = Mount::new("")?;
     let fd = dopen(&m, "f", 0)?;
-    let src = abuf(16 * PAGE)?;
+    let src = anon(16 * PAGE)?;
     let orig = fill(&src, 28);
     ensure_eq!(pwrite(fd, src.ptr, 16 * PAGE, 0), Ok(16 * PAGE));
     let map = Map::new(
@@ -345,7 +334,7 @@ fn write_from_same_file_mapping() -> TestResult {
 fn read_into_same_file_mapping() -> TestResult {
     let m = Mount::new("")?;
     let fd = dopen(&m, "f", 0)?;
-    let src = abuf(8 * PAGE)?;
+    let src = anon(8 * PAGE)?;
     let orig = fill(&src, 29);
     ensure_eq!(pwrite(fd, src.ptr, 8 * PAGE, 0), Ok(8 * PAGE));
     let map = Map::new(
@@ -432,9 +421,9 @@ fn io_uring_fixed_buffers_not_pinned() -> TestResult {
     use io_uring::{opcode, types, IoUring};
     let m = Mount::new("")?;
     let fd = dopen(&m, "f", 0)?;
-    let buf = abuf(256 << 10)?;
+    let buf = anon(256 << 10)?;
     let data = fill(&buf, 32);
-    let out = abuf(256 << 10)?;
+    let out = anon(256 << 10)?;
     let before = m.stats()?;
     {
         let mut ring = match IoUring::new(8) {
@@ -552,7 +541,7 @@ fn mixed_dio_buffered_mmap() -> TestResult {
         bfd,
         0,
     )?;
-    let buf = abuf(8 * PAGE)?;
+    let buf = anon(8 * PAGE)?;
     let mut model = vec![0u8; LEN];
     let mut rng = 0x1234_5678_9abc_def0u64;
     let mut next = |n: u64| {
@@ -635,30 +624,13 @@ fn append_writers_lose_nothing() -> TestResult {
     let m = Mount::new("size=64m")?;
     let path = m.path("log");
     std::fs::write(&path, b"").map_err(|e| e.to_string())?;
-    let writers: Vec<_> = (0..2u64)
-        .map(|w| {
-            let path = path.clone();
-            std::thread::spawn(move || -> Result<(), String> {
-                let fd = open(&path, libc::O_WRONLY | libc::O_APPEND | libc::O_DIRECT, 0)
-                    .map_err(|e| format!("open: {e}"))?;
-                let buf = abuf(MB)?;
-                for seq in 0..8 {
-                    let d = pattern(w * 100 + seq, 0, MB);
-                    // SAFETY: Writable mapping of `MB` bytes.
-                    unsafe { std::ptr::copy_nonoverlapping(d.as_ptr(), buf.ptr, MB) };
-                    // SAFETY: Plain syscall on our buffer.
-                    let n = unsafe { libc::write(fd, buf.ptr.cast(), MB) };
-                    ensure_eq!(n, MB as isize, "writer {w} write {seq}");
-                }
-                close(fd);
-                Ok(())
-            })
-        })
-        .collect();
-    for t in writers {
-        t.join().map_err(|_| "writer panicked")??;
-    }
-    let got = std::fs::read(&path).map_err(|e| e.to_string())?;
+    let got = concurrent_appends(
+        &path,
+        2,
+        8,
+        |_| libc::O_DIRECT,
+        |w, seq| pattern(w * 100 + seq, 0, MB),
+    )?;
     ensure_eq!(got.len(), 16 * MB, "appends lost");
     let mut next = [0u64; 2];
     for (i, block) in got.chunks(MB).enumerate() {
@@ -689,7 +661,7 @@ fn write_is_atomic_against_writers() -> TestResult {
             std::thread::spawn(move || -> Result<(), String> {
                 let fd = open(&path, libc::O_WRONLY | libc::O_DIRECT, 0)
                     .map_err(|e| format!("open: {e}"))?;
-                let buf = abuf(MB)?;
+                let buf = anon(MB)?;
                 fill(&buf, 200 + w);
                 for _ in 0..ROUNDS {
                     start.wait();
@@ -730,7 +702,7 @@ fn write_is_atomic_against_writers() -> TestResult {
 fn short_write_on_enospc() -> TestResult {
     use io_uring::{opcode, types, IoUring};
     let m = Mount::new("size=1m")?;
-    let buf = abuf(2 << 20)?;
+    let buf = anon(2 << 20)?;
     let data = fill(&buf, 44);
     let fd = dopen(&m, "a", 0)?;
     let n = pwrite(fd, buf.ptr, 2 << 20, 0).map_err(|e| format!("pwrite: errno {e}"))?;
@@ -777,7 +749,7 @@ fn reverse_copy_failure_keeps_size() -> TestResult {
     // 8 pages of data, room for 2 more.
     let m = Mount::new("size=40k")?;
     let fd = dopen(&m, "f", 0)?;
-    let src = abuf(8 * PAGE)?;
+    let src = anon(8 * PAGE)?;
     let orig = fill(&src, 45);
     ensure_eq!(pwrite(fd, src.ptr, 8 * PAGE, 0), Ok(8 * PAGE));
     let used = m.stats()?.get("blocks_used");
@@ -808,11 +780,11 @@ fn reverse_copy_failure_keeps_size() -> TestResult {
 fn overlap_seen_on_a_later_page() -> TestResult {
     let m = Mount::new("")?;
     let fd = dopen(&m, "f", 0)?;
-    let src = abuf(4 * PAGE)?;
+    let src = anon(4 * PAGE)?;
     let orig = fill(&src, 46);
     ensure_eq!(pwrite(fd, src.ptr, 4 * PAGE, 0), Ok(4 * PAGE));
     // Five pages of anonymous memory, the last four replaced by the file.
-    let buf = abuf(5 * PAGE)?;
+    let buf = anon(5 * PAGE)?;
     let first = pattern(47, 0, PAGE);
     // SAFETY: Writable anonymous mapping of 5 pages.
     unsafe { std::ptr::copy_nonoverlapping(first.as_ptr(), buf.ptr, PAGE) };
@@ -851,7 +823,7 @@ fn overlap_seen_on_a_later_page() -> TestResult {
 fn read_into_same_page_overlapping() -> TestResult {
     let m = Mount::new("")?;
     let fd = dopen(&m, "f", 0)?;
-    let src = abuf(PAGE)?;
+    let src = anon(PAGE)?;
     let orig = fill(&src, 48);
     ensure_eq!(pwrite(fd, src.ptr, PAGE, 0), Ok(PAGE));
     let map = Map::new(
@@ -882,7 +854,7 @@ fn read_into_same_page_overlapping() -> TestResult {
 fn append_ignores_descriptor_position() -> TestResult {
     let m = Mount::new("")?;
     let fd = dopen(&m, "f", libc::O_APPEND)?;
-    let src = abuf(PAGE)?;
+    let src = anon(PAGE)?;
     let data = fill(&src, 49);
     ensure_eq!(pwrite(fd, src.ptr, 1024, 0), Ok(1024));
     ensure_eq!(lseek(fd, 100, libc::SEEK_SET), Ok(100));

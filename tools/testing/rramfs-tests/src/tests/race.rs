@@ -19,18 +19,8 @@ crate::tests![
     umount_and_rmmod_under_load => 600,
 ];
 
-fn aligned(len: usize) -> Result<Map, String> {
-    Map::new(
-        len,
-        libc::PROT_READ | libc::PROT_WRITE,
-        libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-        -1,
-        0,
-    )
-}
-
 fn filled(len: usize, seed: u64) -> Result<(Map, Vec<u8>), String> {
-    let m = aligned(len)?;
+    let m = anon(len)?;
     let d = pattern(seed, 0, len);
     // SAFETY: Writable mapping of `len` bytes.
     unsafe { std::ptr::copy_nonoverlapping(d.as_ptr(), m.ptr, len) };
@@ -160,7 +150,7 @@ pub(super) fn abba_pair(pages: usize, rounds: usize) -> TestResult {
     let len = pages * PAGE;
     let m = Mount::new("")?;
     let word = |j: u64| j | (!j << 32);
-    let src = aligned(len)?;
+    let src = anon(len)?;
     for j in 0..pages as u64 {
         for k in 0..PAGE / 8 {
             // SAFETY: Inside the writable mapping, 8-byte aligned.
@@ -241,31 +231,9 @@ fn appenders_buffered_and_direct() -> TestResult {
         r[..16].copy_from_slice(&[w.to_le_bytes(), seq.to_le_bytes()].concat());
         r
     };
-    let writers: Vec<_> = (0..4u64)
-        .map(|w| {
-            let path = path.clone();
-            std::thread::spawn(move || -> Result<(), String> {
-                let direct = if w >= 2 { libc::O_DIRECT } else { 0 };
-                let fd = open(&path, libc::O_WRONLY | libc::O_APPEND | direct, 0)
-                    .map_err(|e| format!("open: {e}"))?;
-                let buf = aligned(PAGE)?;
-                for seq in 0..RECS {
-                    let r = record(w, seq);
-                    // SAFETY: Writable mapping of a page.
-                    unsafe { std::ptr::copy_nonoverlapping(r.as_ptr(), buf.ptr, PAGE) };
-                    // SAFETY: Plain syscall on our buffer.
-                    let n = unsafe { libc::write(fd, buf.ptr.cast(), PAGE) };
-                    ensure_eq!(n, PAGE as isize, "writer {w} record {seq}");
-                }
-                close(fd);
-                Ok(())
-            })
-        })
-        .collect();
-    for t in writers {
-        t.join().map_err(|_| "writer panicked")??;
-    }
-    let got = std::fs::read(&path).map_err(|e| e.to_string())?;
+    // Writers 0 and 1 buffered, 2 and 3 O_DIRECT.
+    let direct = |w: u64| if w >= 2 { libc::O_DIRECT } else { 0 };
+    let got = concurrent_appends(&path, 4, RECS, direct, record)?;
     ensure_eq!(
         got.len(),
         4 * RECS as usize * PAGE,
