@@ -28,177 +28,62 @@
 //! Reads take no inode lock.  The batch bounds the page array whatever the
 //! request length.
 
-use kernel::ffi::c_ulong;
 use kernel::prelude::*;
 
 use crate::{
     bindings,
     folio::LockedFolio,
-    locks::{InodeLock, InvalidateLock},
+    locks::{InodeLock, InodeLocked, InvalidateLock},
     stats,
     super_block::SbInfo,
+    vfs::{cond_resched, fatal_signal_pending, IovIter, Kiocb, Mapping, PageBatch, BATCH_PAGES},
 };
 
-/// Pages per batch: 256 KiB with 4 KiB pages.
-const BATCH_PAGES: usize = 64;
-
-/// The pages of one batch, extracted from an iterator.
-///
-/// # Invariants
-///
-/// `pages[..n]` are the pages that `iov_iter_extract_pages()` returned for
-/// `bytes` bytes starting at `offset0` in the first; if `pinned`, each holds
-/// one FOLL_PIN pin owned by this batch, released by [`Batch::release`] (or
-/// on drop, without dirtying).  The array lives on the stack (512 bytes):
-/// no allocation per call.
-struct Batch {
-    pages: [*mut bindings::page; BATCH_PAGES],
-    n: usize,
-    offset0: usize,
-    bytes: usize,
-    pinned: bool,
-    released: bool,
-}
-
-impl Batch {
-    /// Extracts up to `max` bytes (at most [`BATCH_PAGES`] pages) from `iter`,
-    /// advancing it.  Must be called with no filesystem lock held.
-    ///
-    /// # Safety
-    ///
-    /// `iter` is live.
-    unsafe fn extract(
-        iter: *mut bindings::iov_iter,
-        max: usize,
-        st: &stats::Stats,
-    ) -> Result<Batch> {
-        let mut pages = [core::ptr::null_mut(); BATCH_PAGES];
-        // SAFETY: `iter` is live.
-        let pinned = unsafe { bindings::rramfs_iov_iter_extract_will_pin(iter) };
-        let mut arr = pages.as_mut_ptr();
-        let mut offset0 = 0usize;
-        // SAFETY: `arr` has room for `BATCH_PAGES` pointers, which the
-        // extraction fills in (it uses the array it is given, never
-        // more than `maxpages` of it).
-        let got = unsafe {
-            bindings::iov_iter_extract_pages(
-                iter,
-                &mut arr,
-                max,
-                BATCH_PAGES as u32,
-                0,
-                &mut offset0,
-            )
-        };
-        if got < 0 {
-            return Err(Error::from_errno(got as i32));
-        }
-        let bytes = got as usize;
-        let n = (offset0 + bytes).div_ceil(bindings::PAGE_SIZE);
-        if pinned {
-            stats::add(&st.dio_pages_pinned, n as u64);
-        } else {
-            stats::add(&st.dio_pages_unpinned_source, n as u64);
-        }
-        // INVARIANT: As returned by the extraction.
-        Ok(Batch {
-            pages,
-            n,
-            offset0,
-            bytes,
-            pinned,
-            released: false,
-        })
-    }
-
-    /// The page holding byte `off` of the batch, and the offset in it.
-    fn page_at(&self, off: usize) -> (*mut bindings::page, usize) {
-        let abs = self.offset0 + off;
-        (
-            self.pages[abs / bindings::PAGE_SIZE],
-            abs % bindings::PAGE_SIZE,
-        )
-    }
-
-    /// Releases the pages: unpins them if pinned (marking them dirty if the
-    /// kernel wrote into them), and does nothing for unpinned sources.
-    fn release(mut self, dirty: bool, st: &stats::Stats) {
-        if self.pinned && self.n > 0 {
-            // SAFETY: By the type invariants we own one pin on each page.
-            unsafe {
-                bindings::unpin_user_pages_dirty_lock(
-                    self.pages.as_mut_ptr(),
-                    self.n as c_ulong,
-                    dirty,
-                )
-            };
-            stats::add(&st.dio_pages_unpinned, self.n as u64);
-        }
-        self.released = true;
-    }
-}
-
-impl Drop for Batch {
-    fn drop(&mut self) {
-        if !self.released && self.pinned && self.n > 0 {
-            // SAFETY: By the type invariants we own one pin on each page.
-            unsafe {
-                bindings::unpin_user_pages_dirty_lock(
-                    self.pages.as_mut_ptr(),
-                    self.n as c_ulong,
-                    false,
-                )
-            };
-        }
-    }
-}
-
 /// Checks `dio_align=` on file offset, length and memory addresses.
-///
-/// # Safety
-///
-/// `iter` is live.
-unsafe fn check_alignment(fsi: &SbInfo, pos: i64, iter: *mut bindings::iov_iter) -> Result {
+fn check_alignment(fsi: &SbInfo, pos: i64, iter: &IovIter<'_>) -> Result {
     let mask = u64::from(fsi.dio_align()) - 1;
-    // SAFETY: `iter` is live.
-    let (count, mem) = unsafe {
-        (
-            bindings::rramfs_iov_iter_count(iter),
-            bindings::iov_iter_alignment(iter),
-        )
-    };
-    if (pos as u64 | count as u64 | mem as u64) & mask != 0 {
+    if (pos as u64 | iter.count() as u64 | iter.alignment()) & mask != 0 {
         return Err(EINVAL);
     }
     Ok(())
 }
 
-/// Direct read of `iocb->ki_pos` into `to`.
-///
-/// # Safety
-///
-/// `iocb` and `to` are the live arguments of a `read_iter` call with
-/// IOCB_DIRECT on an rramfs regular file.
-pub(crate) unsafe fn read(iocb: *mut bindings::kiocb, to: *mut bindings::iov_iter) -> isize {
-    // SAFETY: See the function's safety requirements.
-    let (file, mut pos) = unsafe { ((*iocb).ki_filp, (*iocb).ki_pos) };
-    // SAFETY: An open file's mapping, inode and superblock are live.
-    let (mapping, inode) = unsafe { ((*file).f_mapping, (*(*file).f_mapping).host) };
-    // SAFETY: As above.
-    let fsi = unsafe { SbInfo::of((*inode).i_sb) };
+/// Extracts the next batch of the caller's pages, counting them.
+fn extract(iter: &mut IovIter<'_>, max: usize, st: &stats::Stats) -> Result<PageBatch> {
+    let batch = iter.extract_pages(max)?;
+    let n = batch.nr_pages() as u64;
+    if batch.is_pinned() {
+        stats::add(&st.dio_pages_pinned, n);
+    } else {
+        stats::add(&st.dio_pages_unpinned_source, n);
+    }
+    Ok(batch)
+}
+
+/// Releases a batch (see [`PageBatch::release`]), counting the unpins.
+fn release(batch: PageBatch, dirty: bool, st: &stats::Stats) {
+    if batch.is_pinned() {
+        stats::add(&st.dio_pages_unpinned, batch.nr_pages() as u64);
+    }
+    batch.release(dirty);
+}
+
+/// Direct read at the kiocb's position into `to` (the kiocb asks for
+/// IOCB_DIRECT).  Returns the bytes read, or an error if none were.
+pub(crate) fn read(iocb: &mut Kiocb<'_>, to: &mut IovIter<'_>) -> Result<usize> {
+    let mapping = iocb.mapping();
+    let mut pos = iocb.pos();
+    // SAFETY: The inode of an open rramfs file: its superblock is mounted
+    // for the whole call, and the reference is not kept beyond it.
+    let fsi = unsafe { SbInfo::of((*mapping.inode()).i_sb) };
     let st = &fsi.stats;
     stats::inc(&st.dio_calls);
-    // SAFETY: `to` is live.
-    if let Err(e) = unsafe { check_alignment(fsi, pos, to) } {
-        return e.to_errno() as isize;
-    }
+    check_alignment(fsi, pos, to)?;
     let mut done = 0usize;
     let mut err = Ok(());
     loop {
-        // SAFETY: `inode` is live.
-        let size = unsafe { bindings::rramfs_i_size_read(inode) };
-        // SAFETY: `to` is live.
-        let left = unsafe { bindings::rramfs_iov_iter_count(to) };
+        let size = mapping.size();
+        let left = to.count();
         if left == 0 || pos >= size {
             break;
         }
@@ -206,8 +91,7 @@ pub(crate) unsafe fn read(iocb: *mut bindings::kiocb, to: *mut bindings::iov_ite
             .min((size - pos) as usize)
             .min(BATCH_PAGES * bindings::PAGE_SIZE);
         // 1. Pin, holding no lock.
-        // SAFETY: `to` is live.
-        let batch = match unsafe { Batch::extract(to, want, st) } {
+        let batch = match extract(to, want, st) {
             Ok(b) => b,
             Err(e) => {
                 err = Err(e);
@@ -217,50 +101,37 @@ pub(crate) unsafe fn read(iocb: *mut bindings::kiocb, to: *mut bindings::iov_ite
         // 2. Copy from the cache; holes read as zeros.  A read takes no
         // filesystem lock: a referenced folio cannot be freed under us.
         let mut off = 0;
-        while off < batch.bytes {
+        while off < batch.bytes() {
             let (page, poff) = batch.page_at(off);
             let fpos = pos + off as i64;
             let index = (fpos as u64) >> bindings::PAGE_SHIFT;
             let in_page = bindings::PAGE_SIZE - (fpos as usize & (bindings::PAGE_SIZE - 1));
-            let len = (batch.bytes - off)
+            let len = (batch.bytes() - off)
                 .min(bindings::PAGE_SIZE - poff)
                 .min(in_page);
-            // SAFETY: `mapping` is live; the result is null or referenced.
-            let folio = unsafe { bindings::rramfs_filemap_get_folio(mapping, index as usize) };
-            // SAFETY: `page` is one of the batch's pages, `[poff, poff+len)`
-            // is inside it; `folio` is referenced and covers `fpos`.
-            unsafe {
-                if !folio.is_null() && bindings::rramfs_folio_test_uptodate(folio) {
-                    let foff = (fpos - bindings::rramfs_folio_pos(folio)) as usize;
-                    bindings::rramfs_copy_folio_to_page(folio, foff, page, poff, len);
-                } else {
-                    bindings::rramfs_zero_page(page, poff, len);
+            match mapping.get_folio(index).filter(|f| f.is_uptodate()) {
+                Some(folio) => {
+                    let foff = (fpos - folio.pos()) as usize;
+                    folio.copy_to_page(foff, page, poff, len);
                 }
-                if !folio.is_null() {
-                    bindings::rramfs_folio_put(folio);
-                }
+                None => page.zero(poff, len),
             }
             off += len;
         }
-        pos += batch.bytes as i64;
-        done += batch.bytes;
+        pos += batch.bytes() as i64;
+        done += batch.bytes();
         // 3. Unpin, dirtying: we wrote into the caller's pages.
-        batch.release(true, st);
-        // SAFETY: No lock is held.
-        unsafe { bindings::rramfs_cond_resched() };
-        // SAFETY: Reads the current task's pending signals.
-        if unsafe { bindings::rramfs_fatal_signal_pending() } {
+        release(batch, true, st);
+        cond_resched();
+        if fatal_signal_pending() {
             break;
         }
     }
-    // SAFETY: `iocb` and `file` are live.
-    unsafe {
-        (*iocb).ki_pos = pos;
-        bindings::rramfs_file_accessed(file);
-    }
+    iocb.set_pos(pos);
+    iocb.file_accessed();
     match (done, err) {
-        (0, Err(e)) => e.to_errno() as isize,
-        _ => done as isize,
+        (0, Err(e)) => Err(e),
+        _ => Ok(done),
     }
 }
 
@@ -271,11 +142,11 @@ pub(crate) unsafe fn read(iocb: *mut bindings::kiocb, to: *mut bindings::iov_ite
 /// `iocb` and `from` are the live arguments of a `write_iter` call with
 /// IOCB_DIRECT on an rramfs regular file; no lock is held.
 pub(crate) unsafe fn write(iocb: *mut bindings::kiocb, from: *mut bindings::iov_iter) -> isize {
-    // SAFETY: See the function's safety requirements.
-    let file = unsafe { (*iocb).ki_filp };
-    // SAFETY: An open file's mapping, inode and superblock are live.
-    let (mapping, inode) = unsafe { ((*file).f_mapping, (*(*file).f_mapping).host) };
-    // SAFETY: As above.
+    // SAFETY: The mapping of an open rramfs file is live for the call.
+    let mapping = unsafe { Mapping::from_raw((*(*iocb).ki_filp).f_mapping) };
+    let inode = mapping.inode();
+    // SAFETY: As above, its superblock is mounted; the reference is not
+    // kept beyond the call.
     let fsi = unsafe { SbInfo::of((*inode).i_sb) };
     let st = &fsi.stats;
     stats::inc(&st.dio_calls);
@@ -290,15 +161,17 @@ pub(crate) unsafe fn write(iocb: *mut bindings::kiocb, from: *mut bindings::iov_
             (*iocb).ki_pos
         }
     };
-    // SAFETY: `from` is live.
-    if let Err(e) = unsafe { check_alignment(fsi, pos, from) } {
+    // SAFETY: `from` is the live iov_iter of this call, used by nothing
+    // else until it returns.
+    let mut iter = unsafe { IovIter::from_raw(from) };
+    if let Err(e) = check_alignment(fsi, pos, &iter) {
         return e.to_errno() as isize;
     }
     // SAFETY: `inode` is live; see the module doc for why user pages may
     // be pinned under this lock.
     let lock = unsafe { InodeLock::new(inode) };
-    // SAFETY: `iocb` and `from` are live and the inode locked.
-    let count = match unsafe { checks_locked(iocb, fsi, from) } {
+    // SAFETY: `iocb` and `iter` are live and the inode locked.
+    let count = match unsafe { checks_locked(iocb, fsi, iter.as_raw()) } {
         Ok(0) => return 0,
         Ok(n) => n,
         Err(e) => return e.to_errno() as isize,
@@ -311,8 +184,7 @@ pub(crate) unsafe fn write(iocb: *mut bindings::kiocb, from: *mut bindings::iov_
     while done < count {
         let want = (count - done).min(BATCH_PAGES * bindings::PAGE_SIZE);
         // 1. Pin the source: no folio lock is held.
-        // SAFETY: `from` is live.
-        let batch = match unsafe { Batch::extract(from, want, st) } {
+        let batch = match extract(&mut iter, want, st) {
             Ok(b) => b,
             Err(e) => {
                 err = Err(e);
@@ -320,12 +192,10 @@ pub(crate) unsafe fn write(iocb: *mut bindings::kiocb, from: *mut bindings::iov_
             }
         };
         // 2. Copy into the cache, a folio lock at a time.
-        // SAFETY: `mapping` is live, its inode locked; the batch's pages
-        // hold `batch.bytes` bytes of source.
-        let copied = unsafe { copy_to_cache(mapping, inode, pos, &batch, batch.bytes) };
+        let copied = copy_to_cache(mapping, lock.locked(), pos, &batch, batch.bytes());
         // 3. Unpin the source (it was only read).
-        let extracted = batch.bytes;
-        batch.release(false, st);
+        let extracted = batch.bytes();
+        release(batch, false, st);
         let copied = copied.unwrap_or_else(|e| {
             err = Err(e);
             0
@@ -335,10 +205,9 @@ pub(crate) unsafe fn write(iocb: *mut bindings::kiocb, from: *mut bindings::iov_
         if copied < extracted || err.is_err() {
             break;
         }
-        // SAFETY: May sleep; only `i_rwsem` is held.
-        unsafe { bindings::rramfs_cond_resched() };
-        // SAFETY: Reads the current task's pending signals.
-        if unsafe { bindings::rramfs_fatal_signal_pending() } {
+        // Only `i_rwsem` is held.
+        cond_resched();
+        if fatal_signal_pending() {
             break;
         }
     }
@@ -346,11 +215,9 @@ pub(crate) unsafe fn write(iocb: *mut bindings::kiocb, from: *mut bindings::iov_
     // The iterator must say what was written, as after
     // `generic_file_direct_write()`: io_uring and the splice code resume
     // from it after a short write.
-    // SAFETY: `from` is live.
-    let consumed = count - unsafe { bindings::rramfs_iov_iter_count(from) };
+    let consumed = count - iter.count();
     if consumed > done {
-        // SAFETY: `from` advanced by `consumed` bytes during this call.
-        unsafe { bindings::iov_iter_revert(from, consumed - done) };
+        iter.revert(consumed - done);
     }
     if done > 0 {
         // SAFETY: `iocb` is live.
@@ -405,35 +272,27 @@ unsafe fn checks_locked(
 /// first instead, so that an overlapping source is read before it is
 /// overwritten (memmove semantics within a batch).  A failure then is an
 /// error, as no prefix was written, and the file keeps its old size.
-///
-/// # Safety
-///
-/// `mapping` is live; its inode's `i_rwsem` is held for writing.
-unsafe fn copy_to_cache(
-    mapping: *mut bindings::address_space,
-    inode: *mut bindings::inode,
+/// `mapping` is the page cache of `locked`'s inode.
+fn copy_to_cache(
+    mapping: Mapping<'_>,
+    locked: InodeLocked<'_>,
     pos: i64,
-    batch: &Batch,
+    batch: &PageBatch,
     len: usize,
 ) -> Result<usize> {
     if len == 0 {
         return Ok(0);
     }
-    // SAFETY: As for this function.
-    if unsafe { source_before_destination(mapping, pos, batch, len) } {
-        // SAFETY: The inode is locked.
-        let old_size = unsafe { bindings::rramfs_i_size_read(inode) };
-        // SAFETY: As for this function.
-        let r = unsafe { copy_pieces(mapping, inode, pos, batch, len, true) };
+    if source_before_destination(mapping, pos, batch, len) {
+        let old_size = mapping.size();
+        let r = copy_pieces(mapping, locked, pos, batch, len, true);
         if r.is_err() {
             // The pages written from the end raised the size: undo that.
-            // SAFETY: The inode is locked.
-            unsafe { shrink_back(inode, old_size) };
+            shrink_back(locked, old_size);
         }
         return r;
     }
-    // SAFETY: As for this function.
-    unsafe { copy_pieces(mapping, inode, pos, batch, len, false) }
+    copy_pieces(mapping, locked, pos, batch, len, false)
 }
 
 /// Whether some page of `batch` is a page of `mapping` that lies inside the
@@ -444,40 +303,33 @@ unsafe fn copy_to_cache(
 /// `i`, sits at file offset `d + k` with `d = fi * PAGE_SIZE - i *
 /// PAGE_SIZE + offset0`, and goes to `pos + k`: a forward copy reads it
 /// after overwriting it when `d < pos` and `d + k >= pos` for one of the
-/// page's `k`.
-///
-/// # Safety
-///
-/// `mapping` is live; the batch's pages are held.
-unsafe fn source_before_destination(
-    mapping: *mut bindings::address_space,
+/// page's `k`.  A hint, racy by nature (see [`crate::vfs::BatchPage::index_in`]).
+fn source_before_destination(
+    mapping: Mapping<'_>,
     pos: i64,
-    batch: &Batch,
+    batch: &PageBatch,
     len: usize,
 ) -> bool {
     let ps = bindings::PAGE_SIZE as i64;
-    (0..batch.n).any(|i| {
-        // SAFETY: The page is held by the batch; the result is a hint
-        // (racy by nature: the page may be truncated meanwhile).
-        let fi = unsafe { bindings::rramfs_page_index_in(batch.pages[i], mapping) };
-        if fi < 0 {
+    let offset0 = batch.offset0() as i64;
+    (0..batch.nr_pages()).any(|i| {
+        let Some(fi) = batch.page(i).index_in(mapping) else {
             return false;
-        }
+        };
         // The batch bytes this page holds: `[lo, hi)`.
-        let hi = ((i as i64 + 1) * ps - batch.offset0 as i64).min(len as i64);
-        let d = fi * ps - i as i64 * ps + batch.offset0 as i64;
+        let hi = ((i as i64 + 1) * ps - offset0).min(len as i64);
+        let d = fi as i64 * ps - i as i64 * ps + offset0;
         d < pos && d + hi > pos
     })
 }
 
-/// Returns the size of `inode` to `old` after a failed write grew it, and
-/// drops (uncharges) the folios that the write added past it.
-///
-/// # Safety
-///
-/// `inode` is live and its `i_rwsem` held for writing.
-unsafe fn shrink_back(inode: *mut bindings::inode, old: i64) {
-    // SAFETY: As for this function.
+/// Returns the size of the locked inode to `old` after a failed write
+/// grew it, and drops (uncharges) the folios that the write added past it.
+fn shrink_back(locked: InodeLocked<'_>, old: i64) {
+    let inode = locked.inode();
+    // SAFETY: `locked`: the inode is live, its size ours to change, and
+    // the invalidate lock may be taken under its `i_rwsem`; it is an
+    // rramfs inode, so its superblock has an `SbInfo`.
     unsafe {
         if bindings::rramfs_i_size_read(inode) > old {
             let _inval = InvalidateLock::new((*inode).i_mapping);
@@ -489,16 +341,12 @@ unsafe fn shrink_back(inode: *mut bindings::inode, old: i64) {
 }
 
 /// The copy of [`copy_to_cache`], forward (a folio at a time) or in
-/// `reverse` (a page at a time, from the end).
-///
-/// # Safety
-///
-/// As for [`copy_to_cache`]; `len > 0`.
-unsafe fn copy_pieces(
-    mapping: *mut bindings::address_space,
-    inode: *mut bindings::inode,
+/// `reverse` (a page at a time, from the end); `len > 0`.
+fn copy_pieces(
+    mapping: Mapping<'_>,
+    locked: InodeLocked<'_>,
     pos: i64,
-    batch: &Batch,
+    batch: &PageBatch,
     len: usize,
     reverse: bool,
 ) -> Result<usize> {
@@ -521,8 +369,8 @@ unsafe fn copy_pieces(
             (((pos as u64) + copied as u64) >> shift, len - copied)
         };
         let start = if reverse { len - copied - want } else { copied };
-        // SAFETY: `mapping` is live; we hold no folio lock.
-        let folio = match unsafe { LockedFolio::get_or_create(mapping, index, want) } {
+        // SAFETY: An rramfs mapping; we hold no folio lock.
+        let folio = match unsafe { LockedFolio::get_or_create(mapping.as_raw(), index, want) } {
             Ok(f) => f,
             Err(e) if reverse || copied == 0 => return Err(e),
             Err(_) => break,
@@ -553,16 +401,11 @@ unsafe fn copy_pieces(
                 (done, step)
             };
             let (page, poff) = batch.page_at(start + at);
-            // SAFETY: The folio is locked and `[foff + at, +step)` lies in
-            // one of its pages; the source page is held by the batch.  The
-            // source may be this very folio: the copy is a memmove.
-            unsafe {
-                bindings::rramfs_copy_page_to_folio(folio.as_raw(), foff + at, page, poff, step)
-            };
+            // The source may be this very folio: the copy is a memmove.
+            folio.copy_from_page(foff + at, page, poff, step);
             done += step;
         }
-        // SAFETY: The inode lock is held.
-        unsafe { folio.finish_write(inode, foff, n, n) };
+        folio.finish_write(locked, foff, n, n);
         copied += n;
     }
     Ok(copied)

@@ -2,9 +2,9 @@
 
 //! Regular files: their file, inode and address-space operations.
 //!
-//! Data lives only in the page cache.  Reads, mmap, splice and fsync are the
-//! kernel's generic page-cache implementations; writes go through rramfs's
-//! own loop in [`crate::write`].
+//! Data lives only in the page cache.  Reads and writes go through rramfs's
+//! own loops ([`crate::read`], [`crate::write`], [`crate::dio`]); mmap and
+//! fsync are the kernel's generic page-cache implementations.
 
 use kernel::ffi::{c_int, c_long, c_uint, c_void};
 use kernel::{error::to_result, prelude::*};
@@ -13,9 +13,10 @@ use crate::{
     bindings, dio, folio,
     folio::LockedFolio,
     kver,
-    locks::{InodeLock, InvalidateLock},
+    locks::{InodeLock, InodeLocked, InvalidateLock},
     read,
     super_block::SbInfo,
+    vfs::{IovIter, Kiocb},
     write,
 };
 
@@ -41,13 +42,23 @@ pub(crate) unsafe fn init_mapping(inode: *mut bindings::inode) {
 /// Called only by the kernel through rramfs's operation tables, with
 /// valid arguments and the locks that operation's contract documents.
 unsafe extern "C" fn read_iter(iocb: *mut bindings::kiocb, to: *mut bindings::iov_iter) -> isize {
-    // SAFETY: Called by the VFS with live arguments on an rramfs file.
-    unsafe {
-        if is_direct(iocb) {
-            dio::read(iocb, to)
-        } else {
-            read::read_iter(iocb, to)
-        }
+    // SAFETY: Called by the VFS with live arguments on an rramfs file,
+    // used by nothing else until the call returns.
+    let (direct, mut iocb, mut to) = unsafe {
+        (
+            is_direct(iocb),
+            Kiocb::from_raw(iocb),
+            IovIter::from_raw(to),
+        )
+    };
+    let ret = if direct {
+        dio::read(&mut iocb, &mut to)
+    } else {
+        read::read_iter(&mut iocb, &mut to)
+    };
+    match ret {
+        Ok(n) => n as isize,
+        Err(e) => e.to_errno() as isize,
     }
 }
 
@@ -102,8 +113,8 @@ unsafe extern "C" fn write_iter(
     // SAFETY: `inode` is live; `i_rwsem` serialises writers and size
     // changes.  No rramfs fault path takes it (see `locks`).
     let lock = unsafe { InodeLock::new(inode) };
-    // SAFETY: `iocb` and `from` are live and the inode is locked.
-    let ret = unsafe { write_locked(iocb, from) };
+    // SAFETY: `iocb` and `from` are live and `lock` is their inode's.
+    let ret = unsafe { write_locked(iocb, from, lock.locked()) };
     drop(lock);
     // O_SYNC/O_DSYNC: `generic_write_sync()` ends in our fsync.
     // SAFETY: `iocb` is live; the flag is a constant.
@@ -118,8 +129,13 @@ unsafe extern "C" fn write_iter(
 ///
 /// # Safety
 ///
-/// `iocb`, `from` live; the inode lock is held.
-unsafe fn write_locked(iocb: *mut bindings::kiocb, from: *mut bindings::iov_iter) -> isize {
+/// `iocb` and `from` are the live arguments of a `write_iter` call on an
+/// rramfs file, whose inode `locked` is.
+unsafe fn write_locked(
+    iocb: *mut bindings::kiocb,
+    from: *mut bindings::iov_iter,
+    locked: InodeLocked<'_>,
+) -> isize {
     // O_APPEND, RLIMIT_FSIZE (SIGXFSZ), s_maxbytes (EFBIG); may shorten
     // `from`.  Returns the count left or an error.
     // SAFETY: See the function's safety requirements.
@@ -141,8 +157,10 @@ unsafe fn write_locked(iocb: *mut bindings::kiocb, from: *mut bindings::iov_iter
     if err != 0 {
         return err as isize;
     }
-    // SAFETY: See the function's safety requirements.
-    match unsafe { write::perform_write(iocb, from) } {
+    // SAFETY: Both are the live arguments of this call, used by nothing
+    // else until it returns.
+    let (mut iocb, mut from) = unsafe { (Kiocb::from_raw(iocb), IovIter::from_raw(from)) };
+    match write::perform_write(&mut iocb, &mut from, locked) {
         Ok(n) => n as isize,
         Err(e) => e.to_errno() as isize,
     }
@@ -347,7 +365,7 @@ unsafe extern "C" fn fallocate(
     // truncation.
     let lock = unsafe { InodeLock::new(inode) };
     // SAFETY: `file` is open and its inode locked.
-    let ret = unsafe { fallocate_locked(file, inode, mode, offset, len) };
+    let ret = unsafe { fallocate_locked(file, lock.locked(), mode, offset, len) };
     drop(lock);
     match ret {
         Ok(()) => 0,
@@ -359,14 +377,15 @@ unsafe extern "C" fn fallocate(
 ///
 /// # Safety
 ///
-/// `file` is open on `inode`, whose `i_rwsem` is held for writing.
+/// `file` is open on `locked`'s inode.
 unsafe fn fallocate_locked(
     file: *mut bindings::file,
-    inode: *mut bindings::inode,
+    locked: InodeLocked<'_>,
     mode: u32,
     offset: i64,
     len: i64,
 ) -> Result {
+    let inode = locked.inode();
     // The VFS refuses `offset < 0`, `len <= 0` and a sum past s_maxbytes;
     // checked again here, as everything below relies on `offset < end`.
     let end = match offset.checked_add(len) {
@@ -395,11 +414,11 @@ unsafe fn fallocate_locked(
         }
         if !punch {
             // SAFETY: As for this function.
-            unsafe { preallocate(inode, offset, end)? };
+            unsafe { preallocate(locked, offset, end)? };
         }
     } else {
         // SAFETY: As for this function.
-        unsafe { preallocate(inode, offset, end)? };
+        unsafe { preallocate(locked, offset, end)? };
     }
     // SAFETY: The inode is locked.
     if !punch && !keep_size && end > unsafe { bindings::rramfs_i_size_read(inode) } {
@@ -420,8 +439,9 @@ unsafe fn fallocate_locked(
 ///
 /// # Safety
 ///
-/// `inode` is live and its `i_rwsem` held for writing; `0 <= start < end`.
-unsafe fn preallocate(inode: *mut bindings::inode, start: i64, end: i64) -> Result {
+/// `locked`'s inode is an rramfs inode; `0 <= start < end`.
+unsafe fn preallocate(locked: InodeLocked<'_>, start: i64, end: i64) -> Result {
+    let inode = locked.inode();
     let shift = bindings::PAGE_SHIFT;
     // SAFETY: The inode is live.
     let mapping = unsafe { (*inode).i_mapping };
@@ -454,8 +474,7 @@ unsafe fn preallocate(inode: *mut bindings::inode, start: i64, end: i64) -> Resu
         };
         // A new folio becomes uptodate zeros; an existing one is kept.
         folio.prepare_write(0, 0);
-        // SAFETY: The inode is locked.
-        unsafe { folio.finish_write(inode, 0, 0, 0) };
+        folio.finish_write(locked, 0, 0, 0);
         index = folio.index() + folio.nr_pages();
         drop(folio);
         // SAFETY: May sleep; only the inode lock is held.
@@ -513,8 +532,10 @@ unsafe extern "C" fn write_end(
     let folio = unsafe { LockedFolio::from_raw(folio) };
     let offset = (pos - folio.pos()) as usize;
     let len = (len as usize).min(folio.size() - offset);
-    // SAFETY: Callers of write_begin/write_end hold the inode lock.
-    unsafe { folio.finish_write((*mapping).host, offset, len, copied as usize) };
+    // SAFETY: Callers of write_begin/write_end hold the inode lock of the
+    // mapping's (live) host for the call.
+    let locked = unsafe { InodeLocked::assume((*mapping).host) };
+    folio.finish_write(locked, offset, len, copied as usize);
     copied as c_int
 }
 

@@ -14,7 +14,9 @@ use kernel::prelude::*;
 
 use crate::bindings;
 
+use crate::locks::InodeLocked;
 use crate::super_block::SbInfo;
+use crate::vfs::{clamp_page_copy, BatchPage, IovIter};
 
 /// A folio that is locked and referenced by this owner.
 ///
@@ -209,21 +211,62 @@ impl LockedFolio {
         }
     }
 
+    /// Copies up to `bytes` from `from` into the folio at byte `offset`
+    /// (clamped to the folio) with page faults disabled: a source page
+    /// that is not present ends the copy short instead of faulting, so
+    /// holding the folio lock across it cannot deadlock.  Returns the bytes
+    /// copied.
+    pub(crate) fn copy_from_iter_atomic(
+        &self,
+        offset: usize,
+        bytes: usize,
+        from: &mut IovIter<'_>,
+    ) -> usize {
+        let bytes = bytes.min(self.size.saturating_sub(offset));
+        // SAFETY: The folio is locked and referenced (type invariants) and
+        // `[offset, offset + bytes)` lies inside it; `from` is live.
+        unsafe {
+            bindings::rramfs_copy_folio_from_iter_atomic(self.folio, offset, bytes, from.as_raw())
+        }
+    }
+
+    /// Copies `len` bytes from byte `poff` of `page` into the folio at byte
+    /// `foff`, clamped so that neither range crosses a page boundary or
+    /// leaves the folio; returns the bytes copied.  The page may be one of
+    /// this very folio's (an O_DIRECT write from an mmap of the same
+    /// range): the copy is then a memmove.
+    pub(crate) fn copy_from_page(
+        &self,
+        foff: usize,
+        page: BatchPage<'_>,
+        poff: usize,
+        len: usize,
+    ) -> usize {
+        let len = clamp_page_copy(self.size, foff, poff, len);
+        if len > 0 {
+            // SAFETY: The folio is locked and referenced, the page held by
+            // its batch, and both ranges lie inside one page of each.
+            unsafe {
+                bindings::rramfs_copy_page_to_folio(self.folio, foff, page.as_raw(), poff, len)
+            };
+        }
+        len
+    }
+
     /// Finishes a copy of `copied` of the `len` bytes prepared at `offset`:
     /// the uncopied tail of a short copy into a new folio stays zeros, the
-    /// folio becomes uptodate, and `inode`'s size grows to cover the data.
+    /// folio becomes uptodate, and the file's size grows to cover the data.
     ///
-    /// # Safety
-    ///
-    /// `inode` owns the folio's mapping and its `i_rwsem` is held for
-    /// writing (it serialises size changes by writers).
-    pub(crate) unsafe fn finish_write(
+    /// `locked` is the inode that owns the folio's mapping, locked: its
+    /// `i_rwsem` serialises size changes by writers.
+    pub(crate) fn finish_write(
         &self,
-        inode: *mut bindings::inode,
+        locked: InodeLocked<'_>,
         offset: usize,
         len: usize,
         copied: usize,
     ) {
+        let inode = locked.inode();
         // SAFETY: The folio is valid.
         unsafe { bindings::rramfs_flush_dcache_folio(self.folio) };
         if !self.is_uptodate() {
@@ -242,8 +285,8 @@ impl LockedFolio {
         // Cannot overflow: writers are bounded by s_maxbytes (2^63 - 1),
         // so `offset + copied` stops short of the end of the last folio.
         let end = self.pos().saturating_add((offset + copied) as i64);
-        // SAFETY: By the safety requirements the size is ours to change;
-        // the folio lock orders this against truncation of the folio.
+        // SAFETY: `locked` makes the size ours to change; the folio lock
+        // orders this against truncation of the folio.
         unsafe {
             if end > bindings::rramfs_i_size_read(inode) {
                 bindings::rramfs_i_size_write(inode, end);

@@ -9,6 +9,8 @@
 //! `i_rwsem`: so user memory may be faulted in or pinned under `i_rwsem`,
 //! but never under the other two.
 
+use core::marker::PhantomData;
+
 use crate::bindings;
 
 /// An inode's `i_rwsem`, held for writing.
@@ -31,6 +33,52 @@ impl InodeLock {
         unsafe { bindings::down_write(&raw mut (*inode).i_rwsem) };
         // INVARIANT: Locked above.
         InodeLock(inode)
+    }
+}
+
+impl InodeLock {
+    /// The proof that this guard holds the lock, for functions that
+    /// require it.
+    pub(crate) fn locked(&self) -> InodeLocked<'_> {
+        // INVARIANT: The guard holds the lock for as long as it is borrowed.
+        InodeLocked {
+            inode: self.0,
+            _p: PhantomData,
+        }
+    }
+}
+
+/// Proof that an inode's `i_rwsem` is held for writing for `'a`: what
+/// functions that change the file size take instead of a comment.
+///
+/// # Invariants
+///
+/// `inode` is live and its `i_rwsem` is held for writing, by the task
+/// that has this value, for all of `'a`.
+#[derive(Clone, Copy)]
+pub(crate) struct InodeLocked<'a> {
+    inode: *mut bindings::inode,
+    _p: PhantomData<&'a ()>,
+}
+
+impl InodeLocked<'_> {
+    /// For a callback the VFS calls with `i_rwsem` held (`write_end`).
+    ///
+    /// # Safety
+    ///
+    /// `inode` is live and the caller holds its `i_rwsem` for writing for
+    /// the value's lifetime.
+    pub(crate) unsafe fn assume(inode: *mut bindings::inode) -> Self {
+        // INVARIANT: By the safety requirements.
+        InodeLocked {
+            inode,
+            _p: PhantomData,
+        }
+    }
+
+    /// The locked inode.
+    pub(crate) fn inode(self) -> *mut bindings::inode {
+        self.inode
     }
 }
 

@@ -7,6 +7,7 @@
 //! The C shim (`shim.c`) registers the filesystem and wraps static inline
 //! kernel helpers; everything else is here.  One concept per module:
 //!
+//! - [`vfs`]: typed access to the kernel objects the I/O paths use.
 //! - [`super_block`]: mount options, limits, superblock lifetime, statfs.
 //! - [`stats`]: per-superblock counters shown in debugfs.
 //! - [`inode`]: inode allocation and attributes.
@@ -32,6 +33,7 @@ mod locks;
 mod read;
 mod stats;
 mod super_block;
+mod vfs;
 mod write;
 mod xattr;
 

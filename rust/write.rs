@@ -21,50 +21,46 @@ use kernel::prelude::*;
 use crate::{
     bindings,
     folio::LockedFolio,
+    locks::InodeLocked,
     stats,
     super_block::{Prefault, SbInfo},
+    vfs::{cond_resched, fatal_signal_pending, IovIter, Kiocb},
 };
 
-/// Copies `from` into the file at `iocb->ki_pos` through the page cache.
-///
-/// Returns the bytes written (advancing `ki_pos`), or an error if nothing
-/// was written.
-///
-/// # Safety
-///
-/// `iocb` and `from` are the live arguments of a `write_iter` call on an
-/// rramfs regular file; the caller holds the inode lock and has done the
+/// Copies `from` into the file at the kiocb's position through the page
+/// cache, under the inode lock `locked` (of the kiocb's file), after the
 /// write checks.
-pub(crate) unsafe fn perform_write(
-    iocb: *mut bindings::kiocb,
-    from: *mut bindings::iov_iter,
+///
+/// Returns the bytes written (advancing the position), or an error if
+/// nothing was written.
+pub(crate) fn perform_write(
+    iocb: &mut Kiocb<'_>,
+    from: &mut IovIter<'_>,
+    locked: InodeLocked<'_>,
 ) -> Result<usize> {
-    // SAFETY: `iocb` is live and its file is an open rramfs file.
-    let (mapping, mut pos) = unsafe { ((*(*iocb).ki_filp).f_mapping, (*iocb).ki_pos) };
-    // SAFETY: The mapping's host inode is live while the file is open.
-    let inode = unsafe { (*mapping).host };
-    // SAFETY: As above, the superblock is live.
+    let mapping = iocb.mapping();
+    let inode = mapping.inode();
+    let mut pos = iocb.pos();
+    // SAFETY: The inode of an open rramfs file: its superblock is mounted
+    // for the whole call, and the reference is not kept beyond it.
     let fsi = unsafe { SbInfo::of((*inode).i_sb) };
     let prefault = fsi.prefault();
     let st = &fsi.stats;
     stats::inc(&st.write_calls);
 
     // Bound a chunk by the largest folio the mapping may use.
-    // SAFETY: `mapping` is live.
-    let chunk = bindings::PAGE_SIZE << unsafe { bindings::rramfs_mapping_max_folio_order(mapping) };
+    let chunk = bindings::PAGE_SIZE << mapping.max_folio_order();
     let mut written = 0usize;
     let mut status = Ok(());
     // A folio this call added past EOF and copied nothing into; dropped
     // again if the call ends there (see below).
     let mut empty_past_eof: Option<(i64, i64)> = None;
     loop {
-        // SAFETY: `from` is live for the whole call.
-        let count = unsafe { bindings::rramfs_iov_iter_count(from) };
+        let count = from.count();
         if count == 0 {
             break;
         }
-        // SAFETY: Reads the current task's pending signals.
-        if unsafe { bindings::rramfs_fatal_signal_pending() } {
+        if fatal_signal_pending() {
             status = Err(EINTR);
             break;
         }
@@ -73,15 +69,15 @@ pub(crate) unsafe fn perform_write(
 
         if prefault == Prefault::Always {
             stats::inc(&st.prefaults);
-            // SAFETY: `from` is live; no folio lock is held here.
-            if unsafe { bindings::fault_in_iov_iter_readable(from, bytes) } == bytes {
+            // No folio lock is held here.
+            if from.fault_in_readable(bytes) == bytes {
                 status = Err(EFAULT);
                 break;
             }
         }
 
-        // SAFETY: `mapping` is live; we hold no folio lock.
-        let folio = match unsafe { LockedFolio::get_or_create(mapping, index, bytes) } {
+        // SAFETY: `mapping` is an rramfs mapping; we hold no folio lock.
+        let folio = match unsafe { LockedFolio::get_or_create(mapping.as_raw(), index, bytes) } {
             Ok(f) => f,
             Err(e) => {
                 status = Err(e);
@@ -93,39 +89,28 @@ pub(crate) unsafe fn perform_write(
         let was_new = !folio.is_uptodate();
 
         folio.prepare_write(offset, bytes);
-        // SAFETY: The folio is locked and `[offset, offset + bytes)` lies in
-        // it; the copy does not fault (it fails short instead), so holding
-        // the folio lock across it cannot deadlock.
-        let copied = unsafe {
-            bindings::rramfs_copy_folio_from_iter_atomic(folio.as_raw(), offset, bytes, from)
-        };
+        // With page faults disabled: see the module doc.
+        let copied = folio.copy_from_iter_atomic(offset, bytes, from);
         stats::inc(&st.atomic_copies);
         if copied < bytes {
             stats::inc(&st.short_copies);
         }
-        // SAFETY: The caller holds the inode lock.
-        unsafe { folio.finish_write(inode, offset, bytes, copied) };
-        // SAFETY: `inode` is live and locked.
-        empty_past_eof = (copied == 0
-            && was_new
-            && folio.pos() >= unsafe { bindings::rramfs_i_size_read(inode) })
-        .then(|| {
+        folio.finish_write(locked, offset, bytes, copied);
+        empty_past_eof = (copied == 0 && was_new && folio.pos() >= mapping.size()).then(|| {
             (
                 folio.pos(),
                 folio.pos().saturating_add(folio.size() as i64 - 1),
             )
         });
         drop(folio);
-        // SAFETY: `mapping` is live; no folio lock is held.
-        unsafe { bindings::balance_dirty_pages_ratelimited(mapping) };
+        mapping.balance_dirty_pages();
 
         if copied == 0 {
             // The slow path: the source page is not present.  Fault it in
-            // now that no lock is held, then retry the same chunk; if even
-            // that fails, the buffer is bad.
+            // now that no folio lock is held, then retry the same chunk; if
+            // even that fails, the buffer is bad.
             stats::inc(&st.slowpath_faultins);
-            // SAFETY: `from` is live; no lock is held.
-            if unsafe { bindings::fault_in_iov_iter_readable(from, bytes) } == bytes {
+            if from.fault_in_readable(bytes) == bytes {
                 status = Err(EFAULT);
                 break;
             }
@@ -133,25 +118,24 @@ pub(crate) unsafe fn perform_write(
         }
         pos += copied as i64;
         written += copied;
-        // SAFETY: May sleep; no lock but the inode's rwsem is held.
-        unsafe { bindings::rramfs_cond_resched() };
+        cond_resched();
     }
 
     if let (Some((start, last)), Err(_)) = (empty_past_eof, &status) {
         // The write failed (EFAULT) on a folio it added past EOF: it holds
         // only zeros that nothing can read, yet it is charged.  Drop it, as
         // iomap does after a failed write past EOF.
-        // SAFETY: The inode is live and locked; the range lies past EOF.
-        unsafe {
-            if start >= bindings::rramfs_i_size_read(inode) {
+        if start >= mapping.size() {
+            // SAFETY: The inode is live and locked (`locked`); the range
+            // lies past EOF.
+            unsafe {
                 bindings::truncate_pagecache_range(inode, start, last);
                 fsi.recalc(inode);
             }
         }
     }
     stats::add(&st.write_bytes, written as u64);
-    // SAFETY: `iocb` is live.
-    unsafe { (*iocb).ki_pos = pos };
+    iocb.set_pos(pos);
     match (written, status) {
         (0, Err(e)) => Err(e),
         _ => Ok(written),

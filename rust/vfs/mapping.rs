@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `struct address_space`: the page cache of an rramfs inode.
+
+use core::marker::PhantomData;
+use core::ptr::NonNull;
+
+use super::FolioRef;
+use crate::bindings;
+
+/// The mapping of a live rramfs inode.
+///
+/// # Invariants
+///
+/// `ptr` points to the `address_space` of an rramfs inode that stays live
+/// for `'a`.
+#[derive(Clone, Copy)]
+pub(crate) struct Mapping<'a> {
+    ptr: NonNull<bindings::address_space>,
+    _p: PhantomData<&'a bindings::address_space>,
+}
+
+impl<'a> Mapping<'a> {
+    /// Wraps a mapping.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is the mapping of an rramfs inode that stays live for `'a`.
+    pub(crate) unsafe fn from_raw(ptr: *mut bindings::address_space) -> Self {
+        // INVARIANT: By the safety requirements.
+        Mapping {
+            // SAFETY: A live mapping is not null.
+            ptr: unsafe { NonNull::new_unchecked(ptr) },
+            _p: PhantomData,
+        }
+    }
+
+    /// The raw mapping, for the calls this type does not cover yet.
+    pub(crate) fn as_raw(self) -> *mut bindings::address_space {
+        self.ptr.as_ptr()
+    }
+
+    /// The inode the mapping caches.
+    pub(crate) fn inode(self) -> *mut bindings::inode {
+        // SAFETY: By the type invariants the mapping is live; its host is
+        // set for an inode's own mapping.
+        unsafe { (*self.ptr.as_ptr()).host }
+    }
+
+    /// The file size (`i_size_read()`: consistent without the inode lock).
+    pub(crate) fn size(self) -> i64 {
+        // SAFETY: By the type invariants the inode is live.
+        unsafe { bindings::rramfs_i_size_read(self.inode()) }
+    }
+
+    /// The largest folio order the mapping may cache.
+    pub(crate) fn max_folio_order(self) -> u32 {
+        // SAFETY: By the type invariants the mapping is live.
+        unsafe { bindings::rramfs_mapping_max_folio_order(self.ptr.as_ptr()) }
+    }
+
+    /// Lets writeback catch up with a writer that dirtied pages
+    /// (`balance_dirty_pages_ratelimited()`).  May sleep: the caller holds
+    /// no folio lock.
+    pub(crate) fn balance_dirty_pages(self) {
+        // SAFETY: By the type invariants the mapping is live.
+        unsafe { bindings::balance_dirty_pages_ratelimited(self.ptr.as_ptr()) };
+    }
+
+    /// The folio caching page `index`, referenced, if there is one; never
+    /// creates one.
+    pub(crate) fn get_folio(self, index: u64) -> Option<FolioRef> {
+        let index = usize::try_from(index).ok()?;
+        // SAFETY: By the type invariants the mapping is live.  The result
+        // is null or a folio with a reference that is now ours.
+        let f = unsafe { bindings::rramfs_filemap_get_folio(self.ptr.as_ptr(), index) };
+        // SAFETY: `f` is null or a folio with a reference handed over.
+        (!f.is_null()).then(|| unsafe { FolioRef::from_raw(f) })
+    }
+}
