@@ -135,56 +135,38 @@ pub(crate) fn read(iocb: &mut Kiocb<'_>, to: &mut IovIter<'_>) -> Result<usize> 
     }
 }
 
-/// Direct write of `from` at `iocb->ki_pos`.
-///
-/// # Safety
-///
-/// `iocb` and `from` are the live arguments of a `write_iter` call with
-/// IOCB_DIRECT on an rramfs regular file; no lock is held.
-pub(crate) unsafe fn write(iocb: *mut bindings::kiocb, from: *mut bindings::iov_iter) -> isize {
-    // SAFETY: The mapping of an open rramfs file is live for the call.
-    let mapping = unsafe { Mapping::from_raw((*(*iocb).ki_filp).f_mapping) };
+/// Direct write of `from` at the kiocb's position (the kiocb asks for
+/// IOCB_DIRECT); no lock is held.  Returns the bytes written or an error.
+pub(crate) fn write(iocb: &mut Kiocb<'_>, from: &mut IovIter<'_>) -> isize {
+    let mapping = iocb.mapping();
     let inode = mapping.inode();
-    // SAFETY: As above, its superblock is mounted; the reference is not
-    // kept beyond the call.
+    // SAFETY: The inode of an open rramfs file: its superblock is mounted
+    // for the whole call, and the reference is not kept beyond it.
     let fsi = unsafe { SbInfo::of((*inode).i_sb) };
     let st = &fsi.stats;
     stats::inc(&st.dio_calls);
     // Length and memory alignment, before any lock.  The position is
     // checked under it, where O_APPEND has moved it to EOF: until then the
     // file position of an O_APPEND descriptor says nothing.
-    // SAFETY: `iocb` is live; the flag is a constant.
-    let pos = unsafe {
-        if (*iocb).ki_flags & bindings::rramfs_iocb_append != 0 {
-            0
-        } else {
-            (*iocb).ki_pos
-        }
-    };
-    // SAFETY: `from` is the live iov_iter of this call, used by nothing
-    // else until it returns.
-    let mut iter = unsafe { IovIter::from_raw(from) };
-    if let Err(e) = check_alignment(fsi, pos, &iter) {
+    let pos = if iocb.is_append() { 0 } else { iocb.pos() };
+    if let Err(e) = check_alignment(fsi, pos, from) {
         return e.to_errno() as isize;
     }
     // SAFETY: `inode` is live; see the module doc for why user pages may
     // be pinned under this lock.
     let lock = unsafe { InodeLock::new(inode) };
-    // SAFETY: `iocb` and `iter` are live and the inode locked.
-    let count = match unsafe { checks_locked(iocb, fsi, iter.as_raw()) } {
+    let count = match checks_locked(iocb, fsi, from, lock.locked()) {
         Ok(0) => return 0,
         Ok(n) => n,
         Err(e) => return e.to_errno() as isize,
     };
-    // SAFETY: `iocb` is live.
-    let start = unsafe { (*iocb).ki_pos };
-    let mut pos = start;
+    let mut pos = iocb.pos();
     let mut done = 0usize;
     let mut err = Ok(());
     while done < count {
         let want = (count - done).min(BATCH_PAGES * bindings::PAGE_SIZE);
         // 1. Pin the source: no folio lock is held.
-        let batch = match extract(&mut iter, want, st) {
+        let batch = match extract(from, want, st) {
             Ok(b) => b,
             Err(e) => {
                 err = Err(e);
@@ -215,20 +197,17 @@ pub(crate) unsafe fn write(iocb: *mut bindings::kiocb, from: *mut bindings::iov_
     // The iterator must say what was written, as after
     // `generic_file_direct_write()`: io_uring and the splice code resume
     // from it after a short write.
-    let consumed = count - iter.count();
+    let consumed = count - from.count();
     if consumed > done {
-        iter.revert(consumed - done);
+        from.revert(consumed - done);
     }
     if done > 0 {
-        // SAFETY: `iocb` is live.
-        unsafe { (*iocb).ki_pos = pos };
+        iocb.set_pos(pos);
     }
     match (done, err) {
         (0, Err(e)) => e.to_errno() as isize,
-        _ => {
-            // SAFETY: `iocb` is live; O_SYNC ends in our fsync.
-            unsafe { bindings::rramfs_generic_write_sync(iocb, done as isize) }
-        }
+        // O_SYNC/O_DSYNC end in our fsync.
+        _ => iocb.write_sync(done),
     }
 }
 
@@ -236,31 +215,21 @@ pub(crate) unsafe fn write(iocb: *mut bindings::kiocb, from: *mut bindings::iov_
 /// RLIMIT_FSIZE and s_maxbytes (which shorten `from`), alignment of the
 /// final position, suid/sgid removal and times.  Returns the byte count
 /// to write.
-///
-/// # Safety
-///
-/// `iocb` and `from` are live; the inode's `i_rwsem` is held for writing.
-unsafe fn checks_locked(
-    iocb: *mut bindings::kiocb,
+fn checks_locked(
+    iocb: &mut Kiocb<'_>,
     fsi: &SbInfo,
-    from: *mut bindings::iov_iter,
+    from: &mut IovIter<'_>,
+    locked: InodeLocked<'_>,
 ) -> Result<usize> {
-    // SAFETY: See the function's safety requirements.
-    let count = unsafe { bindings::generic_write_checks(iocb, from) };
-    if count <= 0 {
-        kernel::error::to_result(count as i32)?;
+    let count = iocb.write_checks(from, locked)?;
+    if count == 0 {
         return Ok(0);
     }
-    // SAFETY: `iocb` is live.
-    let (pos, file) = unsafe { ((*iocb).ki_pos, (*iocb).ki_filp) };
-    if pos as u64 & (u64::from(fsi.dio_align()) - 1) != 0 {
+    if iocb.pos() as u64 & (u64::from(fsi.dio_align()) - 1) != 0 {
         return Err(EINVAL);
     }
-    // SAFETY: `file` is open and its inode locked.
-    kernel::error::to_result(unsafe { bindings::file_remove_privs(file) })?;
-    // SAFETY: As above.
-    kernel::error::to_result(unsafe { bindings::file_update_time(file) })?;
-    Ok(count as usize)
+    iocb.file_modified(locked)?;
+    Ok(count)
 }
 
 /// Copies the first `len` bytes of `batch` into the page cache at `pos`.

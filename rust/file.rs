@@ -13,10 +13,10 @@ use crate::{
     bindings, dio, folio,
     folio::LockedFolio,
     kver,
-    locks::{InodeLock, InodeLocked, InvalidateLock},
+    locks::{InodeLock, InodeLocked, InodeReadLock, InvalidateLock},
     read,
     super_block::SbInfo,
-    vfs::{IovIter, Kiocb},
+    vfs::{IovIter, Kiocb, Mapping},
     write,
 };
 
@@ -44,14 +44,8 @@ pub(crate) unsafe fn init_mapping(inode: *mut bindings::inode) {
 unsafe extern "C" fn read_iter(iocb: *mut bindings::kiocb, to: *mut bindings::iov_iter) -> isize {
     // SAFETY: Called by the VFS with live arguments on an rramfs file,
     // used by nothing else until the call returns.
-    let (direct, mut iocb, mut to) = unsafe {
-        (
-            is_direct(iocb),
-            Kiocb::from_raw(iocb),
-            IovIter::from_raw(to),
-        )
-    };
-    let ret = if direct {
+    let (mut iocb, mut to) = unsafe { (Kiocb::from_raw(iocb), IovIter::from_raw(to)) };
+    let ret = if iocb.is_direct() {
         dio::read(&mut iocb, &mut to)
     } else {
         read::read_iter(&mut iocb, &mut to)
@@ -60,16 +54,6 @@ unsafe extern "C" fn read_iter(iocb: *mut bindings::kiocb, to: *mut bindings::io
         Ok(n) => n as isize,
         Err(e) => e.to_errno() as isize,
     }
-}
-
-/// Whether `iocb` asks for direct I/O (the file is O_DIRECT).
-///
-/// # Safety
-///
-/// `iocb` is live.
-unsafe fn is_direct(iocb: *mut bindings::kiocb) -> bool {
-    // SAFETY: `iocb` is live.
-    (unsafe { (*iocb).ki_flags }) as u32 & bindings::IOCB_DIRECT != 0
 }
 
 /// `file_operations::open`: O_DIRECT is supported (see [`dio`]).
@@ -96,74 +80,44 @@ unsafe extern "C" fn write_iter(
     iocb: *mut bindings::kiocb,
     from: *mut bindings::iov_iter,
 ) -> isize {
+    // SAFETY: The live arguments of this call on an rramfs file, used by
+    // nothing else until it returns.
+    let (mut iocb, mut from) = unsafe { (Kiocb::from_raw(iocb), IovIter::from_raw(from)) };
     // rramfs does not set FMODE_NOWAIT, so the VFS refuses RWF_NOWAIT with
     // EOPNOTSUPP; a kiocb that still asks not to block gets EAGAIN, as the
     // write would take the inode lock and may allocate.
-    // SAFETY: `iocb` is live for the call; the flag is a constant.
-    if unsafe { (*iocb).ki_flags & bindings::rramfs_iocb_nowait } != 0 {
+    if iocb.is_nowait() {
         return EAGAIN.to_errno() as isize;
     }
-    // SAFETY: `iocb` and `from` are live.
-    if unsafe { is_direct(iocb) } {
-        // SAFETY: As above; no lock is held.
-        return unsafe { dio::write(iocb, from) };
+    if iocb.is_direct() {
+        return dio::write(&mut iocb, &mut from);
     }
-    // SAFETY: The file of a live kiocb is open, so its inode is live.
-    let inode = unsafe { (*(*(*iocb).ki_filp).f_mapping).host };
-    // SAFETY: `inode` is live; `i_rwsem` serialises writers and size
-    // changes.  No rramfs fault path takes it (see `locks`).
-    let lock = unsafe { InodeLock::new(inode) };
-    // SAFETY: `iocb` and `from` are live and `lock` is their inode's.
-    let ret = unsafe { write_locked(iocb, from, lock.locked()) };
+    // SAFETY: The inode of an open file is live; `i_rwsem` serialises
+    // writers and size changes.  No rramfs fault path takes it (see
+    // `locks`).
+    let lock = unsafe { InodeLock::new(iocb.mapping().inode()) };
+    let ret = write_locked(&mut iocb, &mut from, lock.locked());
     drop(lock);
-    // O_SYNC/O_DSYNC: `generic_write_sync()` ends in our fsync.
-    // SAFETY: `iocb` is live; the flag is a constant.
-    if ret > 0 && unsafe { (*iocb).ki_flags & bindings::rramfs_iocb_dsync } != 0 {
-        // SAFETY: `iocb` is live.
-        return unsafe { bindings::rramfs_generic_write_sync(iocb, ret) };
-    }
-    ret
-}
-
-/// The part of `write_iter` that runs under the inode lock.
-///
-/// # Safety
-///
-/// `iocb` and `from` are the live arguments of a `write_iter` call on an
-/// rramfs file, whose inode `locked` is.
-unsafe fn write_locked(
-    iocb: *mut bindings::kiocb,
-    from: *mut bindings::iov_iter,
-    locked: InodeLocked<'_>,
-) -> isize {
-    // O_APPEND, RLIMIT_FSIZE (SIGXFSZ), s_maxbytes (EFBIG); may shorten
-    // `from`.  Returns the count left or an error.
-    // SAFETY: See the function's safety requirements.
-    let ret = unsafe { bindings::generic_write_checks(iocb, from) };
-    if ret <= 0 {
-        return ret;
-    }
-    // SAFETY: `iocb` is live.
-    let file = unsafe { (*iocb).ki_filp };
-    // Clears S_ISUID (and S_ISGID when group-executable) unless the task
-    // has CAP_FSETID, and drops security.capability.
-    // SAFETY: `file` is open and its inode locked.
-    let err = unsafe { bindings::file_remove_privs(file) };
-    if err != 0 {
-        return err as isize;
-    }
-    // SAFETY: As above.
-    let err = unsafe { bindings::file_update_time(file) };
-    if err != 0 {
-        return err as isize;
-    }
-    // SAFETY: Both are the live arguments of this call, used by nothing
-    // else until it returns.
-    let (mut iocb, mut from) = unsafe { (Kiocb::from_raw(iocb), IovIter::from_raw(from)) };
-    match write::perform_write(&mut iocb, &mut from, locked) {
+    match ret {
+        // O_SYNC/O_DSYNC: `generic_write_sync()` ends in our fsync.
+        Ok(n) if n > 0 && iocb.is_dsync() => iocb.write_sync(n),
         Ok(n) => n as isize,
         Err(e) => e.to_errno() as isize,
     }
+}
+
+/// The part of `write_iter` that runs under the inode lock: the checks
+/// (which may shorten `from`), suid removal and times, then the write.
+fn write_locked(
+    iocb: &mut Kiocb<'_>,
+    from: &mut IovIter<'_>,
+    locked: InodeLocked<'_>,
+) -> Result<usize> {
+    if iocb.write_checks(from, locked)? == 0 {
+        return Ok(0);
+    }
+    iocb.file_modified(locked)?;
+    write::perform_write(iocb, from, locked)
 }
 
 /// `file_operations::llseek`: SEEK_DATA and SEEK_HOLE see the page cache
@@ -179,16 +133,14 @@ unsafe extern "C" fn llseek(file: *mut bindings::file, offset: i64, whence: c_in
         return unsafe { bindings::generic_file_llseek(file, offset, whence) };
     }
     // SAFETY: `file` is open, so its mapping and inode are live.
-    let (mapping, inode) = unsafe { ((*file).f_mapping, (*(*file).f_mapping).host) };
-    // SAFETY: `inode` is live; shared lock against size changes.
-    unsafe { bindings::down_read(&raw mut (*inode).i_rwsem) };
-    // SAFETY: `inode` is live and locked.
-    let size = unsafe { bindings::rramfs_i_size_read(inode) };
+    let mapping = unsafe { Mapping::from_raw((*file).f_mapping) };
+    // SAFETY: The inode is live; a shared lock against size changes.
+    let lock = unsafe { InodeReadLock::new(mapping.inode()) };
+    let size = mapping.size();
     let ret = if offset < 0 || offset >= size {
         i64::from(ENXIO.to_errno())
     } else {
-        // SAFETY: `mapping` is live and the inode locked.
-        let off = unsafe { seek_hole_data(mapping, offset, size, whence as u32) };
+        let off = seek_hole_data(mapping, offset, size, whence as u32);
         if off < 0 {
             off
         } else {
@@ -196,30 +148,19 @@ unsafe extern "C" fn llseek(file: *mut bindings::file, offset: i64, whence: c_in
             unsafe { bindings::vfs_setpos(file, off, i64::MAX) }
         }
     };
-    // SAFETY: Locked above.
-    unsafe { bindings::up_read(&raw mut (*inode).i_rwsem) };
+    drop(lock);
     ret
 }
 
 /// Finds the next data (an uptodate folio) or hole (no folio) at or after
-/// `offset` in a file of `size` bytes; EOF counts as a hole.
-///
-/// # Safety
-///
-/// `mapping` is live; its inode's `i_rwsem` is held; `0 <= offset < size`.
-unsafe fn seek_hole_data(
-    mapping: *mut bindings::address_space,
-    offset: i64,
-    size: i64,
-    whence: u32,
-) -> i64 {
+/// `offset` in a file of `size` bytes; EOF counts as a hole.  The inode's
+/// `i_rwsem` is held (for the size); `0 <= offset < size`.
+fn seek_hole_data(mapping: Mapping<'_>, offset: i64, size: i64, whence: u32) -> i64 {
     let shift = bindings::PAGE_SHIFT;
     let last = ((size - 1) as u64) >> shift;
     let mut index = (offset as u64) >> shift;
     while index <= last {
-        // SAFETY: `mapping` is live.
-        let found = unsafe { find_folio(mapping, index, last) };
-        let Some((first, nr, uptodate)) = found else {
+        let Some((first, nr, uptodate)) = mapping.find_folio(index, last) else {
             if whence == bindings::SEEK_DATA {
                 break;
             }
@@ -243,32 +184,6 @@ unsafe fn seek_hole_data(
     }
 }
 
-/// The first folio at or after page `index` and at or before `last`, as
-/// (its first page, its number of pages, whether it holds data), or `None`.
-///
-/// # Safety
-///
-/// `mapping` is live.
-unsafe fn find_folio(
-    mapping: *mut bindings::address_space,
-    index: u64,
-    last: u64,
-) -> Option<(u64, u64, bool)> {
-    let (mut first, mut nr, mut uptodate) = (0usize, 0u64, false);
-    // SAFETY: `mapping` is live; the out-pointers are valid.
-    let found = unsafe {
-        bindings::rramfs_find_folio(
-            mapping,
-            index as usize,
-            last as usize,
-            &mut first,
-            &mut nr,
-            &mut uptodate,
-        )
-    };
-    found.then_some((first as u64, nr, uptodate))
-}
-
 /// `file_operations::splice_read` (also sendfile's): data is spliced from
 /// the page cache by reference (`filemap_splice_read()`), but a hole is
 /// copied as zeros through [`read::read_iter`] (`copy_splice_read()`):
@@ -290,9 +205,8 @@ unsafe extern "C" fn splice_read(
 ) -> isize {
     // SAFETY: `file` is open, so its mapping and inode are live; `ppos` is
     // valid.
-    let (mapping, inode, pos) = unsafe { ((*file).f_mapping, (*(*file).f_mapping).host, *ppos) };
-    // SAFETY: `inode` is live.
-    let size = unsafe { bindings::rramfs_i_size_read(inode) };
+    let (mapping, pos) = unsafe { (Mapping::from_raw((*file).f_mapping), *ppos) };
+    let size = mapping.size();
     if pos < 0 || pos >= size || len == 0 {
         // SAFETY: As called; the generic code handles EOF.
         return unsafe { bindings::filemap_splice_read(file, ppos, pipe, len, flags) };
@@ -302,8 +216,7 @@ unsafe extern "C" fn splice_read(
     let last = ((size - 1) as u64) >> shift;
     // Where the run that starts at `pos` ends (in u64: the last folio of
     // the largest file ends at 2^63), and whether it is data.
-    // SAFETY: `mapping` is live.
-    let (end, data) = match unsafe { find_folio(mapping, index, last) } {
+    let (end, data) = match mapping.find_folio(index, last) {
         Some((first, nr, uptodate)) if first <= index => ((first + nr) << shift, uptodate),
         Some((first, _, _)) => (first << shift, false),
         None => (size as u64, false),

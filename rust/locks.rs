@@ -89,6 +89,36 @@ impl Drop for InodeLock {
     }
 }
 
+/// An inode's `i_rwsem`, held for reading: size changes wait meanwhile.
+///
+/// # Invariants
+///
+/// `inode` is live while the guard exists, and the guard holds its
+/// `i_rwsem` for reading.
+pub(crate) struct InodeReadLock(*mut bindings::inode);
+
+impl InodeReadLock {
+    /// Takes `inode`'s `i_rwsem` for reading.
+    ///
+    /// # Safety
+    ///
+    /// `inode` is live for the guard's lifetime and the caller does not
+    /// already hold its `i_rwsem`.
+    pub(crate) unsafe fn new(inode: *mut bindings::inode) -> Self {
+        // SAFETY: `inode` is live.
+        unsafe { bindings::down_read(&raw mut (*inode).i_rwsem) };
+        // INVARIANT: Locked above.
+        InodeReadLock(inode)
+    }
+}
+
+impl Drop for InodeReadLock {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariants the lock is held by us.
+        unsafe { bindings::up_read(&raw mut (*self.0).i_rwsem) };
+    }
+}
+
 /// `mapping->invalidate_lock` held for writing: page faults cannot add
 /// folios to the mapping meanwhile (they take it shared to do so).
 ///

@@ -5,8 +5,11 @@
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 
-use super::Mapping;
+use kernel::prelude::*;
+
+use super::{IovIter, Mapping};
 use crate::bindings;
+use crate::locks::InodeLocked;
 
 /// The `kiocb` of one `read_iter` or `write_iter` call on an rramfs file.
 ///
@@ -33,6 +36,71 @@ impl<'a> Kiocb<'a> {
             ptr: unsafe { NonNull::new_unchecked(ptr) },
             _p: PhantomData,
         }
+    }
+
+    fn flags(&self) -> i32 {
+        // SAFETY: By the type invariants the kiocb is live.
+        unsafe { (*self.ptr.as_ptr()).ki_flags }
+    }
+
+    /// Whether the call is O_DIRECT (IOCB_DIRECT).
+    pub(crate) fn is_direct(&self) -> bool {
+        self.flags() as u32 & bindings::IOCB_DIRECT != 0
+    }
+
+    /// Whether the call must not block (IOCB_NOWAIT).
+    pub(crate) fn is_nowait(&self) -> bool {
+        // SAFETY: A constant exported by the shim.
+        self.flags() & unsafe { bindings::rramfs_iocb_nowait } != 0
+    }
+
+    /// Whether the call appends (IOCB_APPEND: O_APPEND or RWF_APPEND).
+    pub(crate) fn is_append(&self) -> bool {
+        // SAFETY: A constant exported by the shim.
+        self.flags() & unsafe { bindings::rramfs_iocb_append } != 0
+    }
+
+    /// Whether the write must be synced (IOCB_DSYNC: O_SYNC, O_DSYNC,
+    /// RWF_DSYNC...).
+    pub(crate) fn is_dsync(&self) -> bool {
+        // SAFETY: A constant exported by the shim.
+        self.flags() & unsafe { bindings::rramfs_iocb_dsync } != 0
+    }
+
+    /// The write checks (`generic_write_checks()`): O_APPEND moves the
+    /// position to EOF; RLIMIT_FSIZE (SIGXFSZ) and s_maxbytes (EFBIG)
+    /// shorten `from`.  Returns the byte count left to write.
+    pub(crate) fn write_checks(
+        &mut self,
+        from: &mut IovIter<'_>,
+        _locked: InodeLocked<'_>,
+    ) -> Result<usize> {
+        // SAFETY: Both are live; the inode's `i_rwsem` is held (`_locked`),
+        // as the checks require.
+        let ret = unsafe { bindings::generic_write_checks(self.ptr.as_ptr(), from.as_raw()) };
+        // A count (up to MAX_RW_COUNT) or a negative errno.
+        usize::try_from(ret).map_err(|_| Error::from_errno(ret as i32))
+    }
+
+    /// What every write does to the file before its data: clears S_ISUID
+    /// (and S_ISGID when group-executable) unless the task has CAP_FSETID,
+    /// drops security.capability, and updates the times.
+    pub(crate) fn file_modified(&mut self, _locked: InodeLocked<'_>) -> Result {
+        // SAFETY: By the type invariants the file is open; its inode's
+        // `i_rwsem` is held (`_locked`), as both calls require.
+        unsafe {
+            let file = (*self.ptr.as_ptr()).ki_filp;
+            kernel::error::to_result(bindings::file_remove_privs(file))?;
+            kernel::error::to_result(bindings::file_update_time(file))
+        }
+    }
+
+    /// O_SYNC/O_DSYNC after a write of `written` bytes
+    /// (`generic_write_sync()`, which ends in rramfs's fsync): the bytes
+    /// written, or the sync's error.  Call without the inode lock.
+    pub(crate) fn write_sync(&mut self, written: usize) -> isize {
+        // SAFETY: By the type invariants the kiocb is live.
+        unsafe { bindings::rramfs_generic_write_sync(self.ptr.as_ptr(), written as isize) }
     }
 
     /// The file position the call reads or writes at.

@@ -67,6 +67,26 @@ impl<'a> Mapping<'a> {
         unsafe { bindings::balance_dirty_pages_ratelimited(self.ptr.as_ptr()) };
     }
 
+    /// The first folio at or after page `index` and at or before `last`,
+    /// as (its first page, its number of pages, whether it holds data),
+    /// or `None`: what SEEK_DATA/SEEK_HOLE and splice see of the cache.
+    pub(crate) fn find_folio(self, index: u64, last: u64) -> Option<(u64, u64, bool)> {
+        let (mut first, mut nr, mut uptodate) = (0usize, 0u64, false);
+        // SAFETY: By the type invariants the mapping is live; the
+        // out-pointers are valid.
+        let found = unsafe {
+            bindings::rramfs_find_folio(
+                self.ptr.as_ptr(),
+                usize::try_from(index).ok()?,
+                usize::try_from(last).unwrap_or(usize::MAX),
+                &mut first,
+                &mut nr,
+                &mut uptodate,
+            )
+        };
+        found.then_some((first as u64, nr, uptodate))
+    }
+
     /// The folio caching page `index`, referenced, if there is one; never
     /// creates one.
     pub(crate) fn get_folio(self, index: u64) -> Option<FolioRef> {
