@@ -67,9 +67,7 @@ impl FolioRef {
             bindings::rramfs_copy_folio_to_iter(self.ptr.as_ptr(), offset, bytes, to.as_raw())
         }
     }
-}
 
-impl FolioRef {
     /// Copies `len` bytes from byte `foff` of the folio to byte `poff` of
     /// `page`, clamped so that neither range crosses a page boundary or
     /// leaves the folio; returns the bytes copied.  The page may be one of

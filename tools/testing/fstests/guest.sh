@@ -21,13 +21,13 @@ for u in fsgqa fsgqa2 123456-fsgqa; do
 done
 
 base=/tmp/fstests
-mkdir -p "$base"
-cfg=$base/local.config
-: >"$cfg"
 for s in $sections; do
 	mkdir -p "$base/$s/test" "$base/$s/scratch"
+	# One config file per section: check starts from the first section
+	# of its config, and a later section of another FSTYP makes it
+	# "recreate" the test filesystem with mkfs, which fails for tmpfs.
 	# size=1G: what fstests gives tmpfs (common/config); the same for both.
-	cat >>"$cfg" <<EOF
+	cat >"$base/$s.config" <<EOF
 [$s]
 FSTYP=$s
 TEST_DEV=${s}_test
@@ -38,12 +38,9 @@ EOF
 done
 
 cd "$xfs" || exit 1
-export HOST_OPTIONS=$cfg
 # In chunks of $chunk tests, each run on every section before the next
 # chunk starts: the columns fill side by side, so a run cut short still
 # compares like with like.  Results: results/<chunk>/<section>/.
-# One ./check per section: within one run, a change of FSTYP makes check
-# "recreate" the test device with mkfs, which fails for tmpfs.
 # -R xunit: one machine-readable result per test for the host to judge.
 chunk=20
 tests=("$@")
@@ -51,7 +48,7 @@ rc=0
 for ((i = 0; i < ${#tests[@]}; i += chunk)); do
 	export RESULT_BASE=$RRAMFS_OUT/results/$(printf %04d $((i / chunk)))
 	for s in $sections; do
-		./check -s "$s" -R xunit "${tests[@]:i:chunk}" || rc=1
+		HOST_OPTIONS=$base/$s.config ./check -s "$s" -R xunit "${tests[@]:i:chunk}" || rc=1
 	done
 done
 exit $rc
