@@ -13,7 +13,6 @@
 #include <linux/pagemap.h>
 #include <linux/security.h>
 #include <linux/seq_file.h>
-#include <linux/statfs.h>
 #include <linux/uio.h>
 #include <linux/version.h>
 #include <linux/xattr.h>
@@ -224,16 +223,6 @@ kuid_t rramfs_current_fsuid(void)
 kgid_t rramfs_current_fsgid(void)
 {
 	return current_fsgid();
-}
-
-void rramfs_statfs_limits(struct kstatfs *buf, u64 blocks, u64 bfree,
-			  u64 files, u64 ffree)
-{
-	buf->f_blocks = blocks;
-	buf->f_bfree = bfree;
-	buf->f_bavail = bfree;
-	buf->f_files = files;
-	buf->f_ffree = ffree;
 }
 
 int rramfs_security_init(struct inode *inode, struct inode *dir,

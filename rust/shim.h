@@ -20,7 +20,6 @@ struct address_space;
 struct iov_iter;
 struct inode;
 struct seq_file;
-struct kstatfs;
 struct qstr;
 struct dentry;
 struct kiocb;
@@ -64,8 +63,6 @@ void rramfs_debugfs_remove(struct dentry *dir);
 u64 rramfs_totalram_pages(void);
 kuid_t rramfs_current_fsuid(void);
 kgid_t rramfs_current_fsgid(void);
-void rramfs_statfs_limits(struct kstatfs *buf, u64 blocks, u64 bfree,
-			  u64 files, u64 ffree);
 struct xattr;
 int rramfs_security_init(struct inode *inode, struct inode *dir,
 			 struct dentry *dentry,

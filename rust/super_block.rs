@@ -577,18 +577,15 @@ unsafe extern "C" fn statfs(dentry: *mut bindings::dentry, buf: *mut bindings::k
     if err == 0 && (max_b != 0 || max_i != 0) {
         // Unlimited values stay as simple_statfs leaves them (zero), like
         // tmpfs without limits.
-        // SAFETY: `buf` is valid.
-        unsafe {
-            bindings::rramfs_statfs_limits(
-                buf,
-                max_b,
-                max_b.saturating_sub(used_b),
-                max_i,
-                // As tmpfs: free inodes are the free inode space, which
-                // extended attributes use too.
-                (max_i * INODE_SPACE).saturating_sub(used_isp) / INODE_SPACE,
-            )
-        };
+        // SAFETY: `buf` is valid for the call and ours to fill in.
+        let buf = unsafe { &mut *buf };
+        buf.f_blocks = max_b;
+        buf.f_bfree = max_b.saturating_sub(used_b);
+        buf.f_bavail = buf.f_bfree;
+        buf.f_files = max_i;
+        // As tmpfs: free inodes are the free inode space, which extended
+        // attributes use too.
+        buf.f_ffree = max_i.saturating_mul(INODE_SPACE).saturating_sub(used_isp) / INODE_SPACE;
     }
     err
 }
