@@ -11,6 +11,8 @@
 #                   Documentation/filesystems/rramfs-performance.rst
 #   make fstests    xfstests on rramfs and tmpfs side by side
 #                   (XFSTESTS=/path/to/xfstests, FSTESTS="generic/001 ...")
+#   make ktest      the suite under ktest (KTEST_DIR=/path/to/ktest,
+#                   KTEST_TESTS="basic dio ...", KTEST_INJECT=1)
 #   make fmtcheck   rustfmt check of the module and the tools
 #   make clippy     build the module with CLIPPY=1
 #   make install    modules_install into KDIR's module tree
@@ -28,7 +30,7 @@ endif
 # The kernel's Rust build wants Debian's rustc (with core source) and LLVM 19.
 KMAKE = $(MAKE) -C $(KDIR) M=$(ROOT) $(shell $(ROOT)/tools/kmake-args.sh)
 
-.PHONY: all kdir-stamp modules clean setup run check bench fuzz fstests fmtcheck clippy install tests
+.PHONY: all kdir-stamp modules clean setup run check bench fuzz fstests ktest fmtcheck clippy install tests
 
 all: modules
 
@@ -74,4 +76,7 @@ fuzz:
 
 fstests:
 	@$(ROOT)/tools/testing/fstests/fstests.sh
+
+ktest:
+	@$(ROOT)/tools/testing/ktest/ktest.sh
 

@@ -21,6 +21,7 @@ BINDGEN_VERSION=0.73.2
 VIRTME_NG_VERSION=1.42
 PJDFSTEST_VERSION=0.2.2
 FSX_VERSION=0.3.2
+VIRTIOFSD_VERSION=1.14.0
 
 LLVM_SUFFIX=-19
 export LIBCLANG_PATH=/usr/lib/llvm-19/lib
@@ -56,4 +57,16 @@ setup_and_build_module() {
 	kdir=$(resolve_kdir)
 	make -s -C "$RRAMFS_ROOT" KDIR="$kdir" modules >&2
 	echo "$kdir"
+}
+
+# Build rramfs.ko against the kernel build directory $1 in a fresh copy of
+# the module's sources at $2 (the tree's own rramfs.ko stays built for the
+# primary kernel).  Succeeds only if $2/rramfs.ko was built.
+build_module_copy() {
+	local kdir=$1 mod=$2
+	rm -rf "$mod"
+	mkdir -p "$mod"
+	cp -r "$RRAMFS_ROOT/Kbuild" "$RRAMFS_ROOT/rust" "$mod/"
+	rm -f "$mod"/rust/*.o "$mod"/rust/.*.cmd "$mod"/rust/bindings_generated.rs
+	make -s -C "$kdir" M="$mod" "${KMAKE_ARGS[@]}" modules && [ -f "$mod/rramfs.ko" ]
 }

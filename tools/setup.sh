@@ -1,6 +1,7 @@
 #!/bin/bash
 # Install everything rramfs needs to build a Rust-enabled kernel, build the
-# module and boot it in QEMU (with --fstests, also build and run xfstests).
+# module and boot it in QEMU (with --fstests, also what xfstests needs; with
+# --ktest, what ktest needs).
 # Idempotent and non-interactive: a second run checks and returns in seconds.
 set -euo pipefail
 . "$(dirname "$0")/config.sh"
@@ -29,6 +30,13 @@ if [ "${1:-}" = --fstests ]; then
 		libgdbm-compat-dev liburing-dev uuid-dev uuid-runtime xfslibs-dev
 		xfsprogs quota psmisc bc dbench sqlite3 python3
 	)
+fi
+
+# With --ktest (make ktest): debootstrap for the root image, socat for
+# ktest's VM sockets, virtiofsd's build dependencies (it comes from
+# crates.io below: bookworm has none with --translate-uid).
+if [ "${1:-}" = --ktest ]; then
+	APT_PKGS+=(debootstrap socat curl libseccomp-dev libcap-ng-dev)
 fi
 
 # Suites newer than bookworm, each pinned to priority 1 so nothing comes
@@ -87,6 +95,7 @@ crate_bin() { # crate version binary
 }
 crate_bin pjdfstest "$PJDFSTEST_VERSION" pjdfstest
 crate_bin fsx "$FSX_VERSION" fsx
+[ "${1:-}" != --ktest ] || crate_bin virtiofsd "$VIRTIOFSD_VERSION" virtiofsd
 
 # --- virtme-ng (PyPI, pinned), in its own venv --------------------------------
 if ! "$VENV/bin/vng" --version 2>/dev/null | grep -q "$VIRTME_NG_VERSION"; then

@@ -3,8 +3,10 @@
 # directory, usable as KDIR for `make -C $KDIR M=...`.
 #
 #   KVER=7.3|6.12   kernel version (Debian's linux-source-$KVER)
-#   FLAVOR=default|debug|bench   debug adds KASAN, kmemleak, DEBUG_PAGEALLOC,
-#                         UBSAN; bench drops lockdep and VM debugging
+#   FLAVOR=default|debug|bench|ktest   debug adds KASAN, kmemleak,
+#                         DEBUG_PAGEALLOC, UBSAN; bench drops lockdep and VM
+#                         debugging; ktest adds what ktest's guest needs
+#                         (virtio-blk root, virtiofs, systemd)
 #
 # The build lives in $RRAMFS_CACHE/build/<KVER>-<FLAVOR>-<hash of the config
 # fragments>; a finished build there is reused without running make.
@@ -17,7 +19,8 @@ case $FLAVOR in
 default) ;;
 debug) frags+=("$RRAMFS_ROOT/tools/kernel/debug.config") ;;
 bench) frags+=("$RRAMFS_ROOT/tools/kernel/bench.config") ;;
-*) die "unknown FLAVOR=$FLAVOR (default|debug|bench)" ;;
+ktest) frags+=("$RRAMFS_ROOT/tools/kernel/ktest.config") ;;
+*) die "unknown FLAVOR=$FLAVOR (default|debug|bench|ktest)" ;;
 esac
 
 hash=$(cat "${frags[@]}" | sha256sum | cut -c1-12)

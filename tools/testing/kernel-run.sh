@@ -26,11 +26,7 @@ if ! kdir=$(KVER=$KVER FLAVOR=$FLAVOR "$RRAMFS_ROOT/tools/kernel/build.sh" 2>"$o
 fi
 # The tree's own rramfs.ko stays built for the primary kernel.
 mod=$RRAMFS_CACHE/module-$KVER-$FLAVOR
-rm -rf "$mod"
-mkdir -p "$mod"
-cp -r "$RRAMFS_ROOT/Kbuild" "$RRAMFS_ROOT/rust" "$mod/"
-rm -f "$mod"/rust/*.o "$mod"/rust/.*.cmd "$mod"/rust/bindings_generated.rs
-if make -s -C "$kdir" M="$mod" "${KMAKE_ARGS[@]}" modules >"$out/build.log" 2>&1 && [ -f "$mod/rramfs.ko" ]; then
+if build_module_copy "$kdir" "$mod" >"$out/build.log" 2>&1; then
 	result build::module 1
 else
 	result build::module 0 "see $out/build.log"
