@@ -33,10 +33,12 @@ use kernel::prelude::*;
 use crate::{
     bindings,
     folio::LockedFolio,
-    locks::{InodeLock, InodeLocked, InvalidateLock},
     stats,
     super_block::SbInfo,
-    vfs::{cond_resched, fatal_signal_pending, IovIter, Kiocb, Mapping, PageBatch, BATCH_PAGES},
+    vfs::{
+        cond_resched, fatal_signal_pending, InodeLocked, IovIter, Kiocb, Mapping, PageBatch,
+        BATCH_PAGES,
+    },
 };
 
 /// Checks `dio_align=` on file offset, length and memory addresses.
@@ -73,9 +75,7 @@ fn release(batch: PageBatch, dirty: bool, st: &stats::Stats) {
 pub(crate) fn read(iocb: &mut Kiocb<'_>, to: &mut IovIter<'_>) -> Result<usize> {
     let mapping = iocb.mapping();
     let mut pos = iocb.pos();
-    // SAFETY: The inode of an open rramfs file: its superblock is mounted
-    // for the whole call, and the reference is not kept beyond it.
-    let fsi = unsafe { SbInfo::of((*mapping.inode()).i_sb) };
+    let fsi = SbInfo::of_inode(mapping.inode());
     let st = &fsi.stats;
     stats::inc(&st.dio_calls);
     check_alignment(fsi, pos, to)?;
@@ -140,9 +140,7 @@ pub(crate) fn read(iocb: &mut Kiocb<'_>, to: &mut IovIter<'_>) -> Result<usize> 
 pub(crate) fn write(iocb: &mut Kiocb<'_>, from: &mut IovIter<'_>) -> isize {
     let mapping = iocb.mapping();
     let inode = mapping.inode();
-    // SAFETY: The inode of an open rramfs file: its superblock is mounted
-    // for the whole call, and the reference is not kept beyond it.
-    let fsi = unsafe { SbInfo::of((*inode).i_sb) };
+    let fsi = SbInfo::of_inode(inode);
     let st = &fsi.stats;
     stats::inc(&st.dio_calls);
     // Length and memory alignment, before any lock.  The position is
@@ -152,9 +150,8 @@ pub(crate) fn write(iocb: &mut Kiocb<'_>, from: &mut IovIter<'_>) -> isize {
     if let Err(e) = check_alignment(fsi, pos, from) {
         return e.to_errno() as isize;
     }
-    // SAFETY: `inode` is live; see the module doc for why user pages may
-    // be pinned under this lock.
-    let lock = unsafe { InodeLock::new(inode) };
+    // See the module doc for why user pages may be pinned under this lock.
+    let lock = inode.lock();
     let count = match checks_locked(iocb, fsi, from, lock.locked()) {
         Ok(0) => return 0,
         Ok(n) => n,
@@ -296,16 +293,11 @@ fn source_before_destination(
 /// grew it, and drops (uncharges) the folios that the write added past it.
 fn shrink_back(locked: InodeLocked<'_>, old: i64) {
     let inode = locked.inode();
-    // SAFETY: `locked`: the inode is live, its size ours to change, and
-    // the invalidate lock may be taken under its `i_rwsem`; it is an
-    // rramfs inode, so its superblock has an `SbInfo`.
-    unsafe {
-        if bindings::rramfs_i_size_read(inode) > old {
-            let _inval = InvalidateLock::new((*inode).i_mapping);
-            bindings::rramfs_i_size_write(inode, old);
-            bindings::truncate_pagecache(inode, old);
-            SbInfo::of((*inode).i_sb).recalc(inode);
-        }
+    if inode.size() > old {
+        let _inval = inode.mapping().invalidate_lock();
+        locked.set_size(old);
+        locked.drop_pagecache_from(old);
+        SbInfo::of_inode(inode).recalc(inode);
     }
 }
 
@@ -338,8 +330,8 @@ fn copy_pieces(
             (((pos as u64) + copied as u64) >> shift, len - copied)
         };
         let start = if reverse { len - copied - want } else { copied };
-        // SAFETY: An rramfs mapping; we hold no folio lock.
-        let folio = match unsafe { LockedFolio::get_or_create(mapping.as_raw(), index, want) } {
+        // We hold no folio lock.
+        let folio = match LockedFolio::get_or_create(mapping, index, want) {
             Ok(f) => f,
             Err(e) if reverse || copied == 0 => return Err(e),
             Err(_) => break,

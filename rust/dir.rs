@@ -3,78 +3,72 @@
 //! Directories: the namespace lives in the dcache, as in ramfs.  Every
 //! positive dentry is pinned (persistent) until unlink/rmdir.
 
+use core::ffi::CStr;
+use kernel::error::to_result;
 use kernel::ffi::{c_char, c_int, c_uint};
 use kernel::prelude::*;
 
 use crate::bindings;
 
-use crate::{inode, kver};
+use crate::{
+    inode, kver,
+    vfs::{Dentry, Inode, InodeLocked, NewInode},
+};
 
-/// Makes `dentry` a new `inode` of `mode` in `dir`, and updates `dir`'s
-/// timestamps.
-///
-/// # Safety
-///
-/// Called from a VFS directory operation on `dir`, with `dir` locked and
-/// `dentry` negative.
-unsafe fn mknod_common(
-    dir: *mut bindings::inode,
-    dentry: *mut bindings::dentry,
+/// Makes `dentry` a new inode of `mode` in `dir`, and updates `dir`'s
+/// timestamps.  `dentry` is negative (a directory operation's new name).
+fn mknod_common(
+    dir: InodeLocked<'_>,
+    dentry: Dentry<'_>,
     mode: u16,
     dev: bindings::dev_t,
-) -> Result<*mut bindings::inode> {
-    // SAFETY: `dir` is a live rramfs directory, so its superblock is live.
-    let inode = unsafe { inode::new((*dir).i_sb, dir, mode, dev)? };
-    // SAFETY: `inode` is new; `dir` and `dentry` are valid.
-    let err = unsafe { security_init(inode, dir, dentry) };
-    if err != 0 {
-        // SAFETY: Drops the only reference of the new inode.
-        unsafe { bindings::iput(inode) };
-        return Err(Error::from_errno(err));
-    }
-    // SAFETY: `dentry` is negative; the persistent reference keeps the
-    // inode until unlink.  `dir` is locked by the VFS.
-    unsafe {
-        bindings::rramfs_d_make_persistent(dentry, inode);
-        touch_dir(dir);
-    }
-    Ok(inode)
+) -> Result {
+    let inode = inode::new_in(dir.inode(), mode, dev)?;
+    security_init(&inode, dir.inode(), dentry)?;
+    dentry.make_persistent(dir, inode);
+    dir.touch();
+    Ok(())
 }
 
 /// Lets the LSM label a new inode; the attributes it asks for are kept
 /// (and charged) by [`crate::xattr::initxattrs`].
-///
-/// # Safety
-///
-/// `inode` is new and seen by nobody else; `dir` and `dentry` are valid.
-unsafe fn security_init(
-    inode: *mut bindings::inode,
-    dir: *mut bindings::inode,
-    dentry: *mut bindings::dentry,
-) -> c_int {
-    // SAFETY: As for this function; the callback is ours.
-    unsafe { bindings::rramfs_security_init(inode, dir, dentry, Some(crate::xattr::initxattrs)) }
+fn security_init(inode: &NewInode, dir: Inode<'_>, dentry: Dentry<'_>) -> Result {
+    // SAFETY: `inode` is new and seen by nobody else; `dir` and `dentry`
+    // are valid for the call; the callback is ours.
+    to_result(unsafe {
+        bindings::rramfs_security_init(
+            inode.inode().as_raw(),
+            dir.as_raw(),
+            dentry.as_raw(),
+            Some(crate::xattr::initxattrs),
+        )
+    })
 }
 
-/// Sets an inode's mtime and ctime to now (a directory's, on a change to
-/// its entries).
-///
-/// # Safety
-///
-/// `dir` is a valid inode locked by the caller.
-pub(crate) unsafe fn touch_dir(dir: *mut bindings::inode) {
-    // SAFETY: See the function's safety requirements.
-    unsafe {
-        let ts = bindings::inode_set_ctime_current(dir);
-        (*dir).i_mtime_sec = ts.tv_sec;
-        (*dir).i_mtime_nsec = ts.tv_nsec as u32;
+fn errno(r: Result) -> c_int {
+    match r {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
     }
 }
 
-fn errno(r: Result<*mut bindings::inode>) -> c_int {
-    match r {
-        Ok(_) => 0,
-        Err(e) => e.to_errno(),
+/// The arguments of a directory operation that creates a name in `dir`:
+/// the locked directory and the new (negative) dentry.
+///
+/// # Safety
+///
+/// Called with the arguments of a VFS directory operation on an rramfs
+/// directory, which holds `dir`'s lock for the call.
+unsafe fn dir_args<'a>(
+    dir: *mut bindings::inode,
+    dentry: *mut bindings::dentry,
+) -> (InodeLocked<'a>, Dentry<'a>) {
+    // SAFETY: By the function's safety requirements.
+    unsafe {
+        (
+            InodeLocked::assume(Inode::from_raw(dir)),
+            Dentry::from_raw(dentry),
+        )
     }
 }
 
@@ -92,7 +86,8 @@ unsafe extern "C" fn mknod(
     dev: bindings::dev_t,
 ) -> c_int {
     // SAFETY: Called by the VFS as `inode_operations::mknod`.
-    errno(unsafe { mknod_common(dir, dentry, mode, dev) })
+    let (dir, dentry) = unsafe { dir_args(dir, dentry) };
+    errno(mknod_common(dir, dentry, mode, dev))
 }
 
 /// Kernel callback `create`.
@@ -110,7 +105,13 @@ unsafe extern "C" fn create(
     #[cfg(rramfs_create_has_excl)] _excl: bool,
 ) -> c_int {
     // SAFETY: Called by the VFS as `inode_operations::create`.
-    errno(unsafe { mknod_common(dir, dentry, mode | bindings::S_IFREG as u16, 0) })
+    let (dir, dentry) = unsafe { dir_args(dir, dentry) };
+    errno(mknod_common(
+        dir,
+        dentry,
+        mode | bindings::S_IFREG as u16,
+        0,
+    ))
 }
 
 /// Kernel callback `mkdir`.
@@ -126,13 +127,14 @@ unsafe extern "C" fn mkdir(
     mode: bindings::umode_t,
 ) -> kver::MkdirRet {
     // SAFETY: Called by the VFS as `inode_operations::mkdir`.
-    let r = unsafe { mknod_common(dir, dentry, mode | bindings::S_IFDIR as u16, 0) };
+    let (locked, dentry) = unsafe { dir_args(dir, dentry) };
+    let r = mknod_common(locked, dentry, mode | bindings::S_IFDIR as u16, 0);
     if r.is_ok() {
         // The new directory's ".." links to `dir`.
         // SAFETY: `dir` is valid and locked.
         unsafe { bindings::inc_nlink(dir) };
     }
-    kver::mkdir_ret(r.map(|_| ()))
+    kver::mkdir_ret(r)
 }
 
 /// Kernel callback `symlink`.
@@ -147,31 +149,25 @@ unsafe extern "C" fn symlink(
     dentry: *mut bindings::dentry,
     target: *const c_char,
 ) -> c_int {
-    let mode = bindings::S_IFLNK as u16 | 0o777;
-    // SAFETY: `dir` is a live rramfs directory.
-    let inode = match unsafe { inode::new((*dir).i_sb, dir, mode, 0) } {
-        Ok(i) => i,
-        Err(e) => return e.to_errno(),
-    };
+    // SAFETY: Called by the VFS as `inode_operations::symlink`.
+    let (dir, dentry) = unsafe { dir_args(dir, dentry) };
     // SAFETY: `target` is the NUL-terminated link target from the VFS.
-    let len = unsafe { kver::cstr(target) }.to_bytes_with_nul().len();
-    // SAFETY: `inode` is new, `dir`/`dentry` valid.
-    let mut err = unsafe { security_init(inode, dir, dentry) };
-    if err == 0 {
-        // SAFETY: `inode` is a new symlink inode; `target` holds `len` bytes.
-        err = unsafe { bindings::page_symlink(inode, target, len as c_int) };
-    }
-    if err != 0 {
-        // SAFETY: Drops the only reference of the new inode.
-        unsafe { bindings::iput(inode) };
-        return err;
-    }
-    // SAFETY: As in `mknod_common`.
-    unsafe {
-        bindings::rramfs_d_make_persistent(dentry, inode);
-        touch_dir(dir);
-    }
-    0
+    let target = unsafe { kver::cstr(target) };
+    errno(symlink_common(dir, dentry, target))
+}
+
+/// The body of [`symlink`]: the target goes into the page cache.
+fn symlink_common(dir: InodeLocked<'_>, dentry: Dentry<'_>, target: &CStr) -> Result {
+    let inode = inode::new_in(dir.inode(), bindings::S_IFLNK as u16 | 0o777, 0)?;
+    security_init(&inode, dir.inode(), dentry)?;
+    let len = target.to_bytes_with_nul().len();
+    // SAFETY: `inode` is a new symlink inode; `target` holds `len` bytes.
+    to_result(unsafe {
+        bindings::page_symlink(inode.inode().as_raw(), kver::char_ptr(target), len as c_int)
+    })?;
+    dentry.make_persistent(dir, inode);
+    dir.touch();
+    Ok(())
 }
 
 /// Kernel callback `tmpfile`.
@@ -186,22 +182,21 @@ unsafe extern "C" fn tmpfile(
     file: *mut bindings::file,
     mode: bindings::umode_t,
 ) -> c_int {
-    // SAFETY: `dir` is a live rramfs directory.
-    let inode = match unsafe { inode::new((*dir).i_sb, dir, mode, 0) } {
-        Ok(i) => i,
-        Err(e) => return e.to_errno(),
+    // SAFETY: `dir` is a live rramfs directory; `file` is being opened by
+    // the VFS, on the unnamed dentry made for O_TMPFILE.
+    let (dir, dentry) = unsafe {
+        (
+            Inode::from_raw(dir),
+            Dentry::from_raw(bindings::rramfs_file_dentry(file)),
+        )
     };
-    // SAFETY: `file` is being opened by the VFS; its dentry is valid.
-    let dentry = unsafe { bindings::rramfs_file_dentry(file) };
-    // SAFETY: `inode` is new, `dir`/`dentry` valid.
-    let err = unsafe { security_init(inode, dir, dentry) };
-    if err != 0 {
-        // SAFETY: Drops the only reference of the new inode.
-        unsafe { bindings::iput(inode) };
-    } else {
-        // SAFETY: `file`'s dentry is the unnamed dentry made for O_TMPFILE.
-        unsafe { bindings::d_tmpfile(file, inode) };
-    }
+    let err = errno(inode::new_in(dir, mode, 0).and_then(|inode| {
+        security_init(&inode, dir, dentry)?;
+        // SAFETY: `file`'s dentry is the unnamed dentry made for O_TMPFILE;
+        // `d_tmpfile` consumes the inode's reference.
+        unsafe { bindings::d_tmpfile(file, inode.into_raw()) };
+        Ok(())
+    }));
     // SAFETY: `file` is being opened.
     unsafe { bindings::rramfs_finish_open_simple(file, err) }
 }
@@ -239,8 +234,10 @@ unsafe extern "C" fn rename(
             return ENOMEM.to_errno();
         }
         let mode = bindings::S_IFCHR as u16 | bindings::WHITEOUT_MODE as u16;
-        // SAFETY: `old_dir` is locked by the VFS and `whiteout` negative.
-        let r = unsafe { mknod_common(old_dir, whiteout, mode, bindings::WHITEOUT_DEV) };
+        // SAFETY: `old_dir` is an rramfs directory locked by the VFS for the
+        // call; `whiteout` is a negative dentry we hold a reference to.
+        let (locked, white) = unsafe { dir_args(old_dir, whiteout) };
+        let r = mknod_common(locked, white, mode, bindings::WHITEOUT_DEV);
         // SAFETY: Drops our reference; the persistent one stays.
         unsafe { bindings::dput(whiteout) };
         if let Err(e) = r {

@@ -12,11 +12,9 @@ use kernel::{error::to_result, prelude::*};
 use crate::{
     bindings, dio, folio,
     folio::LockedFolio,
-    kver,
-    locks::{InodeLock, InodeLocked, InodeReadLock, InvalidateLock},
-    read,
+    kver, read,
     super_block::SbInfo,
-    vfs::{IovIter, Kiocb, Mapping},
+    vfs::{cond_resched, fatal_signal_pending, Inode, InodeLocked, IovIter, Kiocb, Mapping},
     write,
 };
 
@@ -92,10 +90,9 @@ unsafe extern "C" fn write_iter(
     if iocb.is_direct() {
         return dio::write(&mut iocb, &mut from);
     }
-    // SAFETY: The inode of an open file is live; `i_rwsem` serialises
-    // writers and size changes.  No rramfs fault path takes it (see
-    // `locks`).
-    let lock = unsafe { InodeLock::new(iocb.mapping().inode()) };
+    // `i_rwsem` serialises writers and size changes.  No rramfs fault path
+    // takes it (see `vfs::InodeLock`).
+    let lock = iocb.mapping().inode().lock();
     let ret = write_locked(&mut iocb, &mut from, lock.locked());
     drop(lock);
     match ret {
@@ -134,8 +131,8 @@ unsafe extern "C" fn llseek(file: *mut bindings::file, offset: i64, whence: c_in
     }
     // SAFETY: `file` is open, so its mapping and inode are live.
     let mapping = unsafe { Mapping::from_raw((*file).f_mapping) };
-    // SAFETY: The inode is live; a shared lock against size changes.
-    let lock = unsafe { InodeReadLock::new(mapping.inode()) };
+    // A shared lock against size changes.
+    let lock = mapping.inode().read_lock();
     let size = mapping.size();
     let ret = if offset < 0 || offset >= size {
         i64::from(ENXIO.to_errno())
@@ -272,13 +269,14 @@ unsafe extern "C" fn fallocate(
     if mode & !supported != 0 {
         return kver::code::EOPNOTSUPP().to_errno() as c_long;
     }
-    // SAFETY: `file` is open, so its inode is live.
-    let inode = unsafe { (*(*file).f_mapping).host };
-    // SAFETY: `inode` is live; the lock serialises against writes and
-    // truncation.
-    let lock = unsafe { InodeLock::new(inode) };
-    // SAFETY: `file` is open and its inode locked.
-    let ret = unsafe { fallocate_locked(file, lock.locked(), mode, offset, len) };
+    // SAFETY: `file` is open for the call, so its rramfs inode is live.
+    let inode = unsafe { Inode::from_raw((*(*file).f_mapping).host) };
+    // Serialises against writes and truncation.
+    let lock = inode.lock();
+    let ret = fallocate_locked(lock.locked(), mode, offset, len).and_then(|()| {
+        // SAFETY: `file` is open and its inode locked, as required.
+        to_result(unsafe { bindings::file_modified(file) })
+    });
     drop(lock);
     match ret {
         Ok(()) => 0,
@@ -286,18 +284,8 @@ unsafe extern "C" fn fallocate(
     }
 }
 
-/// The part of [`fallocate`] under the inode lock.
-///
-/// # Safety
-///
-/// `file` is open on `locked`'s inode.
-unsafe fn fallocate_locked(
-    file: *mut bindings::file,
-    locked: InodeLocked<'_>,
-    mode: u32,
-    offset: i64,
-    len: i64,
-) -> Result {
+/// The part of [`fallocate`] under the inode lock, but for `file_modified`.
+fn fallocate_locked(locked: InodeLocked<'_>, mode: u32, offset: i64, len: i64) -> Result {
     let inode = locked.inode();
     // The VFS refuses `offset < 0`, `len <= 0` and a sum past s_maxbytes;
     // checked again here, as everything below relies on `offset < end`.
@@ -310,36 +298,26 @@ unsafe fn fallocate_locked(
     if !punch {
         // RLIMIT_FSIZE (SIGXFSZ) and s_maxbytes, even with KEEP_SIZE: the
         // space is allocated either way (as tmpfs).
-        // SAFETY: The inode is live and locked.
-        to_result(unsafe { bindings::inode_newsize_ok(inode, end) })?;
+        inode.newsize_ok(end)?;
     }
     if mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE) != 0 {
         // Drop the range from the page cache: whole folios go (and are
         // uncharged), partial ones are zeroed, mappings of it are zapped.
         // The invalidate lock keeps page faults from bringing folios back
         // in the middle of it (ZERO_RANGE: until they are zeros again).
-        // SAFETY: The inode is live; its mapping is its own `i_data`.
-        let _inval = unsafe { InvalidateLock::new((*inode).i_mapping) };
-        // SAFETY: The inode is locked; `offset < end`.
-        unsafe {
-            bindings::truncate_pagecache_range(inode, offset, end - 1);
-            SbInfo::of((*inode).i_sb).recalc(inode);
-        }
+        let _inval = inode.mapping().invalidate_lock();
+        locked.drop_pagecache_range(offset, end - 1);
+        SbInfo::of_inode(inode).recalc(inode);
         if !punch {
-            // SAFETY: As for this function.
-            unsafe { preallocate(locked, offset, end)? };
+            preallocate(locked, offset, end)?;
         }
     } else {
-        // SAFETY: As for this function.
-        unsafe { preallocate(locked, offset, end)? };
+        preallocate(locked, offset, end)?;
     }
-    // SAFETY: The inode is locked.
-    if !punch && !keep_size && end > unsafe { bindings::rramfs_i_size_read(inode) } {
-        // SAFETY: As above.
-        unsafe { bindings::rramfs_i_size_write(inode, end) };
+    if !punch && !keep_size && end > inode.size() {
+        locked.set_size(end);
     }
-    // SAFETY: `file` is open and its inode locked.
-    to_result(unsafe { bindings::file_modified(file) })
+    Ok(())
 }
 
 /// Makes every page of `[start, end)` present and uptodate (zeros where it
@@ -349,38 +327,29 @@ unsafe fn fallocate_locked(
 ///
 /// The loop runs on page indices, not byte positions: the last folio of
 /// the largest file ends at 2^63, which no `loff_t` can hold.
-///
-/// # Safety
-///
-/// `locked`'s inode is an rramfs inode; `0 <= start < end`.
-unsafe fn preallocate(locked: InodeLocked<'_>, start: i64, end: i64) -> Result {
+/// `0 <= start < end`.
+fn preallocate(locked: InodeLocked<'_>, start: i64, end: i64) -> Result {
     let inode = locked.inode();
     let shift = bindings::PAGE_SHIFT;
-    // SAFETY: The inode is live.
-    let mapping = unsafe { (*inode).i_mapping };
+    let mapping = inode.mapping();
     let mut index = (start as u64) >> shift;
     let last = ((end - 1) as u64) >> shift;
     while index <= last {
         // Bytes wanted from `index` on, which bounds the folio size.
         let want = usize::try_from((last - index + 1) << shift).unwrap_or(usize::MAX);
-        // SAFETY: Reads the current task's pending signals.
-        let res = if unsafe { bindings::rramfs_fatal_signal_pending() } {
+        let res = if fatal_signal_pending() {
             Err(EINTR)
         } else {
-            // SAFETY: `mapping` is live; no folio lock is held.
-            unsafe { LockedFolio::get_or_create(mapping, index, want) }
+            // No folio lock is held.
+            LockedFolio::get_or_create(mapping, index, want)
         };
         let folio = match res {
             Ok(f) => f,
             Err(e) => {
-                // SAFETY: The inode is locked.
-                let size = unsafe { bindings::rramfs_i_size_read(inode) };
+                let size = inode.size();
                 if size < end {
-                    // SAFETY: As above.
-                    unsafe {
-                        bindings::truncate_pagecache_range(inode, size.max(start), end - 1);
-                        SbInfo::of((*inode).i_sb).recalc(inode);
-                    }
+                    locked.drop_pagecache_range(size.max(start), end - 1);
+                    SbInfo::of_inode(inode).recalc(inode);
                 }
                 return Err(e);
             }
@@ -390,8 +359,8 @@ unsafe fn preallocate(locked: InodeLocked<'_>, start: i64, end: i64) -> Result {
         folio.finish_write(locked, 0, 0, 0);
         index = folio.index() + folio.nr_pages();
         drop(folio);
-        // SAFETY: May sleep; only the inode lock is held.
-        unsafe { bindings::rramfs_cond_resched() };
+        // Only the inode lock is held.
+        cond_resched();
     }
     Ok(())
 }
@@ -411,8 +380,10 @@ unsafe extern "C" fn write_begin(
     _fsdata: *mut *mut c_void,
 ) -> c_int {
     let index = (pos as u64) >> bindings::PAGE_SHIFT;
-    // SAFETY: The VFS calls this on a live rramfs mapping, without locks.
-    let folio = match unsafe { LockedFolio::get_or_create(mapping, index, len as usize) } {
+    // SAFETY: The VFS calls this on a live rramfs mapping.
+    let mapping = unsafe { Mapping::from_raw(mapping) };
+    // No folio lock is held.
+    let folio = match LockedFolio::get_or_create(mapping, index, len as usize) {
         Ok(f) => f,
         Err(e) => return e.to_errno(),
     };
@@ -446,8 +417,8 @@ unsafe extern "C" fn write_end(
     let offset = (pos - folio.pos()) as usize;
     let len = (len as usize).min(folio.size() - offset);
     // SAFETY: Callers of write_begin/write_end hold the inode lock of the
-    // mapping's (live) host for the call.
-    let locked = unsafe { InodeLocked::assume((*mapping).host) };
+    // mapping's host, a live rramfs inode, for the call.
+    let locked = unsafe { InodeLocked::assume(Mapping::from_raw(mapping).inode()) };
     folio.finish_write(locked, offset, len, copied as usize);
     copied as c_int
 }
@@ -508,31 +479,28 @@ unsafe extern "C" fn setattr(
     dentry: *mut bindings::dentry,
     attr: *mut bindings::iattr,
 ) -> c_int {
-    // SAFETY: The VFS passes a positive dentry and a valid `iattr`.
-    let (inode, valid) = unsafe { ((*dentry).d_inode, (*attr).ia_valid) };
-    // SAFETY: `inode` is live and locked.
-    let old_size = unsafe { bindings::rramfs_i_size_read(inode) };
+    // SAFETY: The VFS passes a valid `iattr` and a positive dentry of ours,
+    // whose inode is live (and locked) for the call.
+    let (inode, valid) = unsafe { (Inode::from_raw((*dentry).d_inode), (*attr).ia_valid) };
+    let old_size = inode.size();
     // A truncation drops folios: no page fault may bring one back past the
     // new EOF meanwhile (and be charged for it).
     // SAFETY: `attr` is valid.
     let shrinks = valid & bindings::ATTR_SIZE != 0 && unsafe { (*attr).ia_size } < old_size;
-    // SAFETY: The inode is live; its mapping is its own `i_data`.
-    let inval = shrinks.then(|| unsafe { InvalidateLock::new((*inode).i_mapping) });
+    let inval = shrinks.then(|| inode.mapping().invalidate_lock());
     // SAFETY: Called by the VFS with the inode locked.
     let err = unsafe { bindings::simple_setattr(idmap, dentry, attr) };
     drop(inval);
-    // SAFETY: `inode` and its superblock are live; the inode is locked.
-    unsafe {
-        SbInfo::of((*inode).i_sb).recalc(inode);
-        // A size change is a modification, even through truncate(2), which
-        // passes no time attributes (tmpfs does the same).
-        if err == 0
-            && valid & bindings::ATTR_SIZE != 0
-            && valid & bindings::ATTR_MTIME == 0
-            && bindings::rramfs_i_size_read(inode) != old_size
-        {
-            crate::dir::touch_dir(inode);
-        }
+    SbInfo::of_inode(inode).recalc(inode);
+    // A size change is a modification, even through truncate(2), which
+    // passes no time attributes (tmpfs does the same).
+    if err == 0
+        && valid & bindings::ATTR_SIZE != 0
+        && valid & bindings::ATTR_MTIME == 0
+        && inode.size() != old_size
+    {
+        // SAFETY: The VFS calls setattr with the inode locked.
+        unsafe { InodeLocked::assume(inode) }.touch();
     }
     err
 }

@@ -14,9 +14,8 @@ use kernel::prelude::*;
 
 use crate::bindings;
 
-use crate::locks::InodeLocked;
-use crate::super_block::SbInfo;
-use crate::vfs::{clamp_page_copy, BatchPage, IovIter};
+use crate::super_block::{inode_blocks_add, SbInfo};
+use crate::vfs::{clamp_page_copy, BatchPage, Inode, InodeLocked, IovIter, Mapping};
 
 /// A folio that is locked and referenced by this owner.
 ///
@@ -39,22 +38,15 @@ impl LockedFolio {
     ///
     /// `len` is the byte count the caller wants to write from `index` on; it
     /// bounds the order of a new folio, as in `__filemap_get_folio()`.
-    ///
-    /// # Safety
-    ///
-    /// `mapping` is the live mapping of an rramfs inode.  The caller holds
-    /// no folio lock (this may sleep).
-    pub(crate) unsafe fn get_or_create(
-        mapping: *mut bindings::address_space,
-        index: u64,
-        len: usize,
-    ) -> Result<Self> {
-        // SAFETY: `mapping` is live; its host and superblock outlive it.
-        let (inode, fsi) = unsafe { ((*mapping).host, SbInfo::of((*(*mapping).host).i_sb)) };
+    /// May sleep: the caller holds no folio lock.
+    pub(crate) fn get_or_create(mapping: Mapping<'_>, index: u64, len: usize) -> Result<Self> {
+        let inode = mapping.inode();
+        let fsi = SbInfo::of_inode(inode);
+        let raw = mapping.as_raw();
         loop {
             // SAFETY: `mapping` is live; the result is null (absent), an
             // error pointer, or a locked folio with a reference.
-            let f = unsafe { bindings::rramfs_filemap_lock_folio(mapping, index as usize) };
+            let f = unsafe { bindings::rramfs_filemap_lock_folio(raw, index as usize) };
             if !f.is_null() {
                 kernel::error::from_err_ptr(f)?;
                 // INVARIANT: Found locked and referenced.
@@ -63,19 +55,12 @@ impl LockedFolio {
                 // Not uptodate means not charged (left by a `read_folio`
                 // that hit the limit): charge it before it holds data.
                 if !folio.is_uptodate() {
-                    // SAFETY: The folio is valid; `inode` is live.
-                    unsafe { fsi.charge(inode, bindings::rramfs_folio_nr_pages(f))? };
+                    fsi.charge(inode, folio.nr_pages())?;
                 }
                 return Ok(folio);
             }
 
-            // SAFETY: `mapping` is live.
-            let (gfp, max_order) = unsafe {
-                (
-                    (*mapping).gfp_mask,
-                    bindings::rramfs_mapping_max_folio_order(mapping),
-                )
-            };
+            let (gfp, max_order) = (mapping.gfp_mask(), mapping.max_folio_order());
             // Largest folio that `len` fills, that is naturally aligned at
             // `index`, and that the mapping allows.
             let pages = (len >> bindings::PAGE_SHIFT).max(1);
@@ -113,14 +98,12 @@ impl LockedFolio {
                 let start = index & !(nr - 1);
                 // SAFETY: `folio` is new and ours; on success it is inserted
                 // locked, and our reference stays ours.
-                let err =
-                    unsafe { bindings::filemap_add_folio(mapping, folio, start as usize, gfp) };
+                let err = unsafe { bindings::filemap_add_folio(raw, folio, start as usize, gfp) };
                 if err == 0 {
                     // In the cache now: count it in the inode (see
                     // `SbInfo::recalc` for why only now).  `finish_write`
                     // makes it uptodate before the lock is dropped.
-                    // SAFETY: `inode` is live.
-                    unsafe { crate::super_block::inode_blocks_add(inode, nr) };
+                    inode_blocks_add(inode, nr);
                     // SAFETY: Locked and referenced by `filemap_add_folio`.
                     return Ok(unsafe { LockedFolio::from_raw(folio) });
                 }
@@ -266,7 +249,6 @@ impl LockedFolio {
         len: usize,
         copied: usize,
     ) {
-        let inode = locked.inode();
         // SAFETY: The folio is valid.
         unsafe { bindings::rramfs_flush_dcache_folio(self.folio) };
         if !self.is_uptodate() {
@@ -285,15 +267,13 @@ impl LockedFolio {
         // Cannot overflow: writers are bounded by s_maxbytes (2^63 - 1),
         // so `offset + copied` stops short of the end of the last folio.
         let end = self.pos().saturating_add((offset + copied) as i64);
-        // SAFETY: `locked` makes the size ours to change; the folio lock
-        // orders this against truncation of the folio.
-        unsafe {
-            if end > bindings::rramfs_i_size_read(inode) {
-                bindings::rramfs_i_size_write(inode, end);
-            }
-            // The folio holds the only copy of the data.
-            bindings::folio_mark_dirty(self.folio);
+        // `locked` makes the size ours to change; the folio lock orders
+        // this against truncation of the folio.
+        if end > locked.inode().size() {
+            locked.set_size(end);
         }
+        // SAFETY: The folio is valid; it holds the only copy of the data.
+        unsafe { bindings::folio_mark_dirty(self.folio) };
     }
 }
 
@@ -318,12 +298,12 @@ pub(crate) unsafe extern "C" fn read_folio(
     _file: *mut bindings::file,
     folio: *mut bindings::folio,
 ) -> c_int {
-    // SAFETY: The locked folio is in its mapping, whose inode is live.
-    let inode = unsafe { (*bindings::rramfs_folio_mapping(folio)).host };
-    // SAFETY: As above.
-    let fsi = unsafe { SbInfo::of((*inode).i_sb) };
-    // SAFETY: The folio is valid; `inode` is live.
-    let err = match unsafe { fsi.charge(inode, bindings::rramfs_folio_nr_pages(folio)) } {
+    // SAFETY: The locked folio is in its mapping, an rramfs mapping whose
+    // inode is live for the call.
+    let inode = unsafe { Inode::from_raw((*bindings::rramfs_folio_mapping(folio)).host) };
+    let fsi = SbInfo::of_inode(inode);
+    // SAFETY: The folio is valid.
+    let err = match fsi.charge(inode, unsafe { bindings::rramfs_folio_nr_pages(folio) }) {
         Ok(()) => {
             // SAFETY: The folio is locked by our caller and ours to fill;
             // charged, it becomes uptodate and dirty (see module doc).

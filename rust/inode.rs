@@ -6,7 +6,11 @@ use kernel::prelude::*;
 
 use crate::bindings;
 
-use crate::{dir, file, super_block::SbInfo};
+use crate::{
+    dir, file,
+    super_block::SbInfo,
+    vfs::{Inode, NewInode},
+};
 
 const S_IFMT: u16 = bindings::S_IFMT as u16;
 const S_IFREG: u16 = bindings::S_IFREG as u16;
@@ -27,7 +31,7 @@ pub(crate) unsafe fn new(
     dir: *const bindings::inode,
     mode: u16,
     dev: bindings::dev_t,
-) -> Result<*mut bindings::inode> {
+) -> Result<NewInode> {
     // SAFETY: `sb` is a live rramfs superblock.
     let fsi = unsafe { SbInfo::of(sb) };
     fsi.reserve_inode()?;
@@ -66,7 +70,15 @@ pub(crate) unsafe fn new(
             }
         }
     }
-    Ok(inode)
+    // SAFETY: A new inode of `sb`, with the only reference.
+    Ok(unsafe { NewInode::from_raw(inode) })
+}
+
+/// Allocates an inode of `mode` in the directory `dir` (see [`new`]).
+pub(crate) fn new_in(dir: Inode<'_>, mode: u16, dev: bindings::dev_t) -> Result<NewInode> {
+    // SAFETY: `dir` is a live rramfs directory (`Inode`), so its superblock
+    // is live.
+    unsafe { new(dir.super_block(), dir.as_raw(), mode, dev) }
 }
 
 /// `super_operations::evict_inode`: frees the inode's folios, returning
@@ -81,7 +93,7 @@ pub(crate) unsafe extern "C" fn evict(inode: *mut bindings::inode) {
     unsafe {
         bindings::truncate_inode_pages_final(&raw mut (*inode).i_data);
         let fsi = SbInfo::of((*inode).i_sb);
-        fsi.recalc(inode);
+        fsi.recalc(Inode::from_raw(inode));
         crate::xattr::free(inode);
         bindings::clear_inode(inode);
         fsi.release_inode();

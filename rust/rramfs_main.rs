@@ -11,7 +11,6 @@
 //! - [`super_block`]: mount options, limits, superblock lifetime, statfs.
 //! - [`stats`]: per-superblock counters shown in debugfs.
 //! - [`inode`]: inode allocation and attributes.
-//! - [`locks`]: guards for `i_rwsem` and the invalidate lock; the lock order.
 //! - [`dir`]: the namespace operations.
 //! - [`dio`]: the O_DIRECT path.
 //! - [`file`]: regular files' operations.
@@ -29,7 +28,6 @@ mod file;
 mod folio;
 mod inode;
 mod kver;
-mod locks;
 mod read;
 mod stats;
 mod super_block;

@@ -14,7 +14,7 @@ use kernel::prelude::*;
 
 use crate::bindings;
 
-use crate::{inode, kver, stats::Stats};
+use crate::{inode, kver, stats::Stats, vfs::Inode};
 
 /// `statfs` magic: "rram".
 pub(crate) const RRAMFS_MAGIC: c_ulong = 0x7272_616d;
@@ -116,6 +116,14 @@ impl SbInfo {
         unsafe { &*(*sb).s_fs_info.cast::<SbInfo>() }
     }
 
+    /// Returns the `SbInfo` of the superblock `inode` belongs to.
+    pub(crate) fn of_inode(inode: Inode<'_>) -> &SbInfo {
+        // SAFETY: By `Inode`'s invariants the inode's superblock is a
+        // mounted rramfs superblock for as long as the inode is live, which
+        // bounds the returned reference.
+        unsafe { Self::of(inode.super_block()) }
+    }
+
     /// The current `prefault=` mode.
     pub(crate) fn prefault(&self) -> Prefault {
         if self.prefault.load(Ordering::Relaxed) == Prefault::Always as u32 {
@@ -141,15 +149,11 @@ impl SbInfo {
     }
 
     /// Charges `n` pages that `inode`'s page cache just gained: reserved
-    /// against `size=`, and counted in the inode's `i_blocks`.
-    ///
-    /// # Safety
-    ///
-    /// `inode` is a live inode of this superblock.
-    pub(crate) unsafe fn charge(&self, inode: *mut bindings::inode, n: u64) -> Result {
+    /// against `size=`, and counted in the inode's `i_blocks`.  `inode` is
+    /// an inode of this superblock.
+    pub(crate) fn charge(&self, inode: Inode<'_>, n: u64) -> Result {
         self.reserve(n)?;
-        // SAFETY: As for this function.
-        unsafe { inode_blocks_add(inode, n) };
+        inode_blocks_add(inode, n);
         Ok(())
     }
 
@@ -161,13 +165,11 @@ impl SbInfo {
     /// EOF silently), so the difference is returned here, after each
     /// operation that can drop folios, as tmpfs does.  Folios are charged
     /// only once they are in the cache, so a concurrent charge can make the
-    /// difference smaller, never larger.
-    ///
-    /// # Safety
-    ///
-    /// `inode` is a live inode of this superblock.
-    pub(crate) unsafe fn recalc(&self, inode: *mut bindings::inode) {
-        // SAFETY: `inode` is live; `i_lock` protects `i_blocks`.
+    /// difference smaller, never larger.  `inode` is an inode of this
+    /// superblock.
+    pub(crate) fn recalc(&self, inode: Inode<'_>) {
+        let inode = inode.as_raw();
+        // SAFETY: `inode` is live (`Inode`); `i_lock` protects `i_blocks`.
         let freed = unsafe {
             bindings::rramfs_inode_spin_lock(inode);
             let charged = (*inode).i_blocks >> BLOCKS_PER_PAGE_SHIFT;
@@ -213,12 +215,9 @@ impl SbInfo {
 const BLOCKS_PER_PAGE_SHIFT: u32 = bindings::PAGE_SHIFT - 9;
 
 /// Adds `n` pages to `inode`'s `i_blocks`.
-///
-/// # Safety
-///
-/// `inode` is live.
-pub(crate) unsafe fn inode_blocks_add(inode: *mut bindings::inode, n: u64) {
-    // SAFETY: `inode` is live; `i_lock` protects `i_blocks`.
+pub(crate) fn inode_blocks_add(inode: Inode<'_>, n: u64) {
+    let inode = inode.as_raw();
+    // SAFETY: `inode` is live (`Inode`); `i_lock` protects `i_blocks`.
     unsafe {
         bindings::rramfs_inode_spin_lock(inode);
         (*inode).i_blocks += n << BLOCKS_PER_PAGE_SHIFT;
@@ -447,13 +446,14 @@ pub(crate) unsafe extern "C" fn rramfs_fill_super(
         Ok(root) => root,
         Err(e) => return e.to_errno(),
     };
-    // SAFETY: `root` is a new inode nobody else sees yet.
-    unsafe {
+    let root = root.into_raw();
+    // SAFETY: `root` is a new inode nobody else sees yet; `d_make_root`
+    // consumes its reference.
+    let dentry = unsafe {
         (*root).i_uid = uid;
         (*root).i_gid = gid;
-    }
-    // SAFETY: `root` is a valid inode whose reference `d_make_root` consumes.
-    let dentry = unsafe { bindings::d_make_root(root) };
+        bindings::d_make_root(root)
+    };
     if dentry.is_null() {
         return ENOMEM.to_errno();
     }

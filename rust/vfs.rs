@@ -4,26 +4,34 @@
 //! of the kernel's `rust/kernel/`: one small type per C object, with its
 //! invariants, so that the paths above it are safe Rust.
 //!
-//! Being built up (issue 11): the buffered read and write paths use it;
-//! the other paths still hold raw pointers.
+//! Being built up (issue 11): the read and write paths (buffered and
+//! O_DIRECT), fallocate and the directory operations use it; xattrs, the
+//! superblock and rename still hold raw pointers.
 //!
 //! - [`IovIter`]: the caller's buffer of a read or write.
 //! - [`Kiocb`]: the position and file of a read or write.
-//! - [`Mapping`]: the page cache of an rramfs inode.
+//! - [`Inode`]: an rramfs inode, and [`InodeLock`], [`InodeReadLock`],
+//!   [`InodeLocked`] for its `i_rwsem`; [`NewInode`], one being created,
+//!   and [`Dentry`], the name it gets.
+//! - [`Mapping`]: the page cache of an rramfs inode, and [`InvalidateLock`].
 //! - [`FolioRef`]: a referenced page-cache folio.
 //! - [`PageBatch`]: the caller's pages of an O_DIRECT call, pinned or not.
 //! - [`fatal_signal_pending`], [`cond_resched`]: the current task.
 
 mod folio_ref;
+mod inode;
 mod iov_iter;
 mod kiocb;
+mod locks;
 mod mapping;
 mod page_batch;
 mod task;
 
 pub(crate) use folio_ref::{clamp_page_copy, FolioRef};
+pub(crate) use inode::{Dentry, Inode, NewInode};
 pub(crate) use iov_iter::IovIter;
 pub(crate) use kiocb::Kiocb;
+pub(crate) use locks::{InodeLock, InodeLocked, InodeReadLock, InvalidateLock};
 pub(crate) use mapping::Mapping;
 pub(crate) use page_batch::{BatchPage, PageBatch, BATCH_PAGES};
 pub(crate) use task::{cond_resched, fatal_signal_pending};

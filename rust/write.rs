@@ -21,10 +21,9 @@ use kernel::prelude::*;
 use crate::{
     bindings,
     folio::LockedFolio,
-    locks::InodeLocked,
     stats,
     super_block::{Prefault, SbInfo},
-    vfs::{cond_resched, fatal_signal_pending, IovIter, Kiocb},
+    vfs::{cond_resched, fatal_signal_pending, InodeLocked, IovIter, Kiocb},
 };
 
 /// Copies `from` into the file at the kiocb's position through the page
@@ -39,11 +38,8 @@ pub(crate) fn perform_write(
     locked: InodeLocked<'_>,
 ) -> Result<usize> {
     let mapping = iocb.mapping();
-    let inode = mapping.inode();
     let mut pos = iocb.pos();
-    // SAFETY: The inode of an open rramfs file: its superblock is mounted
-    // for the whole call, and the reference is not kept beyond it.
-    let fsi = unsafe { SbInfo::of((*inode).i_sb) };
+    let fsi = SbInfo::of_inode(mapping.inode());
     let prefault = fsi.prefault();
     let st = &fsi.stats;
     stats::inc(&st.write_calls);
@@ -76,8 +72,8 @@ pub(crate) fn perform_write(
             }
         }
 
-        // SAFETY: `mapping` is an rramfs mapping; we hold no folio lock.
-        let folio = match unsafe { LockedFolio::get_or_create(mapping.as_raw(), index, bytes) } {
+        // We hold no folio lock.
+        let folio = match LockedFolio::get_or_create(mapping, index, bytes) {
             Ok(f) => f,
             Err(e) => {
                 status = Err(e);
@@ -126,12 +122,8 @@ pub(crate) fn perform_write(
         // only zeros that nothing can read, yet it is charged.  Drop it, as
         // iomap does after a failed write past EOF.
         if start >= mapping.size() {
-            // SAFETY: The inode is live and locked (`locked`); the range
-            // lies past EOF.
-            unsafe {
-                bindings::truncate_pagecache_range(inode, start, last);
-                fsi.recalc(inode);
-            }
+            locked.drop_pagecache_range(start, last);
+            fsi.recalc(locked.inode());
         }
     }
     stats::add(&st.write_bytes, written as u64);

@@ -7,9 +7,8 @@ use core::ptr::NonNull;
 
 use kernel::prelude::*;
 
-use super::{IovIter, Mapping};
+use super::{InodeLocked, IovIter, Mapping};
 use crate::bindings;
-use crate::locks::InodeLocked;
 
 /// The `kiocb` of one `read_iter` or `write_iter` call on an rramfs file.
 ///

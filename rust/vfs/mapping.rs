@@ -5,7 +5,7 @@
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 
-use super::FolioRef;
+use super::{FolioRef, Inode, InvalidateLock};
 use crate::bindings;
 
 /// The mapping of a live rramfs inode.
@@ -41,16 +41,27 @@ impl<'a> Mapping<'a> {
     }
 
     /// The inode the mapping caches.
-    pub(crate) fn inode(self) -> *mut bindings::inode {
-        // SAFETY: By the type invariants the mapping is live; its host is
-        // set for an inode's own mapping.
-        unsafe { (*self.ptr.as_ptr()).host }
+    pub(crate) fn inode(self) -> Inode<'a> {
+        // SAFETY: By the type invariants the mapping is live for `'a`, and
+        // so is the rramfs inode it belongs to (its host).
+        unsafe { Inode::from_raw((*self.ptr.as_ptr()).host) }
     }
 
     /// The file size (`i_size_read()`: consistent without the inode lock).
     pub(crate) fn size(self) -> i64 {
-        // SAFETY: By the type invariants the inode is live.
-        unsafe { bindings::rramfs_i_size_read(self.inode()) }
+        self.inode().size()
+    }
+
+    /// Takes the invalidate lock for writing: page faults cannot add folios
+    /// meanwhile.
+    pub(crate) fn invalidate_lock(self) -> InvalidateLock<'a> {
+        InvalidateLock::new(self)
+    }
+
+    /// The allocation flags of the mapping's folios.
+    pub(crate) fn gfp_mask(self) -> bindings::gfp_t {
+        // SAFETY: By the type invariants the mapping is live.
+        unsafe { (*self.ptr.as_ptr()).gfp_mask }
     }
 
     /// The largest folio order the mapping may cache.

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `struct inode`: an rramfs inode, and the locks and size changes the
+//! I/O paths make on it.
+
+use core::marker::PhantomData;
+use core::ptr::NonNull;
+
+use kernel::error::to_result;
+use kernel::prelude::*;
+
+use super::{InodeLock, InodeLocked, InodeReadLock, Mapping};
+use crate::bindings;
+
+/// A live rramfs inode.
+///
+/// # Invariants
+///
+/// `ptr` points to an inode of a mounted rramfs superblock that stays live
+/// for `'a`; its mapping is its own `i_data`.
+#[derive(Clone, Copy)]
+pub(crate) struct Inode<'a> {
+    ptr: NonNull<bindings::inode>,
+    _p: PhantomData<&'a bindings::inode>,
+}
+
+impl<'a> Inode<'a> {
+    /// Wraps an inode.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is an inode of a mounted rramfs superblock that stays live for
+    /// `'a` (for example: the inode of a file open for the whole call).
+    pub(crate) unsafe fn from_raw(ptr: *mut bindings::inode) -> Self {
+        // INVARIANT: By the safety requirements.
+        Inode {
+            // SAFETY: A live inode is not null.
+            ptr: unsafe { NonNull::new_unchecked(ptr) },
+            _p: PhantomData,
+        }
+    }
+
+    /// The raw inode, for the calls this type does not cover yet.
+    pub(crate) fn as_raw(self) -> *mut bindings::inode {
+        self.ptr.as_ptr()
+    }
+
+    /// The superblock the inode belongs to (mounted, by the invariants).
+    pub(crate) fn super_block(self) -> *mut bindings::super_block {
+        // SAFETY: By the type invariants the inode is live.
+        unsafe { (*self.ptr.as_ptr()).i_sb }
+    }
+
+    /// The inode's page cache.
+    pub(crate) fn mapping(self) -> Mapping<'a> {
+        // SAFETY: By the type invariants the inode is live for `'a`, and so
+        // is its `i_data`, which is its mapping.
+        unsafe { Mapping::from_raw((*self.ptr.as_ptr()).i_mapping) }
+    }
+
+    /// The file size (`i_size_read()`: consistent without the inode lock).
+    pub(crate) fn size(self) -> i64 {
+        // SAFETY: By the type invariants the inode is live.
+        unsafe { bindings::rramfs_i_size_read(self.ptr.as_ptr()) }
+    }
+
+    /// Whether the file may grow to `size` (`inode_newsize_ok()`): EFBIG
+    /// past s_maxbytes, and past RLIMIT_FSIZE with SIGXFSZ, as every
+    /// write path must check.
+    pub(crate) fn newsize_ok(self, size: i64) -> Result {
+        // SAFETY: By the type invariants the inode is live.
+        to_result(unsafe { bindings::inode_newsize_ok(self.ptr.as_ptr(), size) })
+    }
+
+    /// Takes `i_rwsem` for writing: writers, truncation and other size
+    /// changes wait.  No rramfs page fault takes it (see [`InodeLock`]).
+    pub(crate) fn lock(self) -> InodeLock<'a> {
+        InodeLock::new(self)
+    }
+
+    /// Takes `i_rwsem` for reading: size changes wait.
+    pub(crate) fn read_lock(self) -> InodeReadLock<'a> {
+        InodeReadLock::new(self)
+    }
+}
+
+/// A new rramfs inode and its only reference, not yet reachable through the
+/// dcache.  Dropped unused, it is released (`iput()`, which evicts it and
+/// returns what it was charged); [`Dentry::make_persistent`] and
+/// [`NewInode::into_raw`] hand the reference on.
+///
+/// # Invariants
+///
+/// `ptr` is a new inode of a mounted rramfs superblock, and this value owns
+/// its only reference.
+pub(crate) struct NewInode(NonNull<bindings::inode>);
+
+impl NewInode {
+    /// Takes ownership of a new inode.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is a new inode of a mounted rramfs superblock whose only
+    /// reference the caller hands over.
+    pub(crate) unsafe fn from_raw(ptr: *mut bindings::inode) -> Self {
+        // INVARIANT: By the safety requirements.
+        // SAFETY: A new inode is not null.
+        NewInode(unsafe { NonNull::new_unchecked(ptr) })
+    }
+
+    /// The inode, for as long as this reference is held.
+    pub(crate) fn inode(&self) -> Inode<'_> {
+        // SAFETY: By the type invariants the reference keeps the inode live
+        // while `self` is borrowed.
+        unsafe { Inode::from_raw(self.0.as_ptr()) }
+    }
+
+    /// Gives the reference to the caller (for `d_make_root()`,
+    /// `d_tmpfile()`, which consume it).
+    pub(crate) fn into_raw(self) -> *mut bindings::inode {
+        let ptr = self.0.as_ptr();
+        core::mem::forget(self);
+        ptr
+    }
+}
+
+impl Drop for NewInode {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariants we own the only reference.
+        unsafe { bindings::iput(self.0.as_ptr()) };
+    }
+}
+
+/// A dentry the VFS handed to a directory operation, valid for `'a`.
+///
+/// # Invariants
+///
+/// `ptr` points to a dentry of an rramfs superblock that stays valid for
+/// `'a`.
+#[derive(Clone, Copy)]
+pub(crate) struct Dentry<'a> {
+    ptr: NonNull<bindings::dentry>,
+    _p: PhantomData<&'a bindings::dentry>,
+}
+
+impl<'a> Dentry<'a> {
+    /// Wraps a dentry.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is a dentry of an rramfs superblock, valid for `'a`.
+    pub(crate) unsafe fn from_raw(ptr: *mut bindings::dentry) -> Self {
+        // INVARIANT: By the safety requirements.
+        Dentry {
+            // SAFETY: A valid dentry is not null.
+            ptr: unsafe { NonNull::new_unchecked(ptr) },
+            _p: PhantomData,
+        }
+    }
+
+    /// The raw dentry, for the calls this type does not cover yet.
+    pub(crate) fn as_raw(self) -> *mut bindings::dentry {
+        self.ptr.as_ptr()
+    }
+
+    /// Makes this negative dentry `inode`, and pins it (the name lives only
+    /// in the dcache, as in ramfs) until unlink or rmdir drops the pin.
+    /// The caller holds the parent directory's lock (`parent`).
+    pub(crate) fn make_persistent(self, _parent: InodeLocked<'_>, inode: NewInode) {
+        // SAFETY: By the type invariants the dentry is valid; it is
+        // negative and its parent is locked, as the VFS guarantees in a
+        // directory operation; the inode's reference goes to the dentry.
+        unsafe { bindings::rramfs_d_make_persistent(self.ptr.as_ptr(), inode.into_raw()) };
+    }
+}
