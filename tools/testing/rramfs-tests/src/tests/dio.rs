@@ -271,7 +271,11 @@ fn huge_length_is_bounded() -> TestResult {
     // page, and mmap() puts `buf` within a few TiB of it; 5-level paging
     // only raises the top.
     let huge = ((1usize << 47) - PAGE - buf.ptr as usize).min(1 << 40);
-    ensure!(huge >= 1 << 30, "buffer at {:p}: no huge range above it", buf.ptr);
+    ensure!(
+        huge >= 1 << 30,
+        "buffer at {:p}: no huge range above it",
+        buf.ptr
+    );
     ensure_eq!(pwrite(fd, buf.ptr, huge, 0), Ok(1 << 20));
     // And a huge read of a small file returns what is there.
     let small = dopen(&m, "small", 0)?;
