@@ -94,7 +94,7 @@ pub(crate) unsafe extern "C" fn evict(inode: *mut bindings::inode) {
         bindings::truncate_inode_pages_final(&raw mut (*inode).i_data);
         let fsi = SbInfo::of((*inode).i_sb);
         fsi.recalc(Inode::from_raw(inode));
-        crate::xattr::free(inode);
+        crate::xattr::free(Inode::from_raw(inode));
         bindings::clear_inode(inode);
         fsi.release_inode();
     }

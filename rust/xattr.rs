@@ -17,7 +17,7 @@
 
 use core::ffi::CStr;
 use core::pin::Pin;
-use core::sync::atomic::{AtomicPtr, Ordering};
+use core::sync::atomic::Ordering;
 use kernel::ffi::{c_char, c_int, c_void};
 use kernel::{
     prelude::*,
@@ -29,6 +29,7 @@ use crate::{
     file::Ops,
     kver,
     super_block::{xattr_space, SbInfo},
+    vfs::{Inode, InodeLocked},
 };
 
 /// At most this many `user.` attributes per inode (as tmpfs).
@@ -56,33 +57,25 @@ pub(crate) struct Xattrs {
     entries: Mutex<KVec<Entry>>,
 }
 
-/// Returns `inode`'s attributes, or null if it never had any.
-///
-/// # Safety
-///
-/// `inode` is a live rramfs inode.
-unsafe fn of(inode: *mut bindings::inode) -> *const Xattrs {
-    // SAFETY: `i_private` is pointer-sized and aligned; it is only written
-    // through this atomic view (see `get_or_alloc`) and by `free`, when no
-    // one else can reach the inode.
-    let slot = unsafe { AtomicPtr::from_ptr((&raw mut (*inode).i_private).cast::<*mut Xattrs>()) };
-    slot.load(Ordering::Acquire)
+/// Returns `inode`'s attributes, if it ever had any.  They live until the
+/// inode is evicted, so for as long as it is live.
+fn of<'a>(inode: Inode<'a>) -> Option<&'a Xattrs> {
+    let x = inode.private().load(Ordering::Acquire).cast::<Xattrs>();
+    // SAFETY: Non-null, `i_private` is an `Xattrs` set by `get_or_alloc`,
+    // freed only by `free` at eviction, after `'a` (the inode is live).
+    (!x.is_null()).then(|| unsafe { &*x })
 }
 
 /// Returns `inode`'s attributes, allocating them on first use.
 ///
 /// # Safety
 ///
-/// `inode` is a live rramfs inode whose `i_rwsem` the caller holds for
-/// writing (so no other thread allocates concurrently), or a new inode
-/// nobody else sees.  The inode is not evicted during `'a` (eviction frees
-/// the attributes): the caller holds a reference to it for all of `'a`.
-unsafe fn get_or_alloc<'a>(inode: *mut bindings::inode) -> Result<&'a Xattrs> {
-    // SAFETY: As for this function.
-    let x = unsafe { of(inode) };
-    if !x.is_null() {
-        // SAFETY: Set below, freed only at eviction.
-        return Ok(unsafe { &*x });
+/// No other thread allocates them concurrently: the caller holds the
+/// inode's `i_rwsem` for writing (see [`get_or_alloc_locked`]) or the inode
+/// is new and nobody else sees it.
+unsafe fn get_or_alloc(inode: Inode<'_>) -> Result<&Xattrs> {
+    if let Some(x) = of(inode) {
+        return Ok(x);
     }
     let b = KBox::pin_init(
         pin_init!(Xattrs { entries <- new_mutex!(KVec::new()) }),
@@ -90,11 +83,16 @@ unsafe fn get_or_alloc<'a>(inode: *mut bindings::inode) -> Result<&'a Xattrs> {
     )?;
     // SAFETY: The box is only ever freed by `free`, which re-pins it.
     let raw = KBox::into_raw(unsafe { Pin::into_inner_unchecked(b) });
-    // SAFETY: As in `of`; the inode lock makes us the only writer.
-    let slot = unsafe { AtomicPtr::from_ptr((&raw mut (*inode).i_private).cast::<*mut Xattrs>()) };
-    slot.store(raw, Ordering::Release);
+    // By the safety requirements we are the only writer.
+    inode.private().store(raw.cast(), Ordering::Release);
     // SAFETY: Just allocated; lives until eviction.
     Ok(unsafe { &*raw })
+}
+
+/// [`get_or_alloc`] for a setter, which holds the inode lock.
+fn get_or_alloc_locked(locked: InodeLocked<'_>) -> Result<&Xattrs> {
+    // SAFETY: `locked`: the inode lock is held, so no one else allocates.
+    unsafe { get_or_alloc(locked.inode()) }
 }
 
 /// Frees `inode`'s attributes and returns their inode space.
@@ -102,19 +100,16 @@ unsafe fn get_or_alloc<'a>(inode: *mut bindings::inode) -> Result<&'a Xattrs> {
 /// # Safety
 ///
 /// `inode` is being evicted: no one else can reach it.
-pub(crate) unsafe fn free(inode: *mut bindings::inode) {
-    // SAFETY: As for this function.
-    let x = unsafe { of(inode) }.cast_mut();
+pub(crate) unsafe fn free(inode: Inode<'_>) {
+    let x = inode
+        .private()
+        .swap(core::ptr::null_mut(), Ordering::Acquire);
     if !x.is_null() {
         // SAFETY: `x` came from `KBox::into_raw` of a pinned box in
-        // `get_or_alloc`; nobody else holds it.
-        let b = unsafe { Pin::new_unchecked(KBox::from_raw(x)) };
+        // `get_or_alloc`; being evicted, nobody else holds it.
+        let b = unsafe { Pin::new_unchecked(KBox::from_raw(x.cast::<Xattrs>())) };
         let space: u64 = b.entries.lock().iter().map(Entry::space).sum();
-        // SAFETY: The superblock outlives its inodes.
-        unsafe { SbInfo::of((*inode).i_sb) }.unreserve_ispace(space);
-        drop(b);
-        // SAFETY: As for this function.
-        unsafe { (*inode).i_private = core::ptr::null_mut() };
+        SbInfo::of_inode(inode).unreserve_ispace(space);
     }
 }
 
@@ -157,17 +152,15 @@ unsafe extern "C" fn get(
     size: usize,
 ) -> c_int {
     // SAFETY: The VFS passes a live inode of ours.
-    let x = unsafe { of(inode) };
-    if x.is_null() {
+    let Some(x) = of(unsafe { Inode::from_raw(inode) }) else {
         return kver::code::ENODATA().to_errno();
-    }
+    };
     // SAFETY: As for `full_name`.
     let name = match unsafe { full_name(handler, name) } {
         Ok(n) => n,
         Err(e) => return e.to_errno(),
     };
-    // SAFETY: Non-null attributes live until eviction.
-    let entries = unsafe { &*x }.entries.lock();
+    let entries = x.entries.lock();
     let Some(e) = entries.iter().find(|e| e.name[..] == name[..]) else {
         return kver::code::ENODATA().to_errno();
     };
@@ -198,8 +191,17 @@ unsafe extern "C" fn set(
     size: usize,
     flags: c_int,
 ) -> c_int {
-    // SAFETY: The VFS holds the inode lock for every set.
-    match unsafe { set_locked(handler, inode, name, value, size, flags as u32) } {
+    // SAFETY: The VFS holds the inode lock of a live inode of ours for
+    // every set; `name` is a C string and `handler` ours; `value` is null
+    // or holds `size` bytes (a kernel copy).
+    let (locked, name, value) = unsafe {
+        (
+            InodeLocked::assume(Inode::from_raw(inode)),
+            full_name(handler, name),
+            (!value.is_null()).then(|| core::slice::from_raw_parts(value.cast::<u8>(), size)),
+        )
+    };
+    match name.and_then(|name| set_locked(locked, name, value, flags as u32)) {
         Ok(()) => {
             // SAFETY: The inode is live and locked.
             unsafe { bindings::inode_set_ctime_current(inode) };
@@ -209,35 +211,19 @@ unsafe extern "C" fn set(
     }
 }
 
-/// The body of [`set`].
-///
-/// # Safety
-///
-/// As for [`set`]: the inode is live and its `i_rwsem` held for writing.
-unsafe fn set_locked(
-    handler: *const bindings::xattr_handler,
-    inode: *mut bindings::inode,
-    name: *const c_char,
-    value: *const c_void,
-    size: usize,
-    flags: u32,
-) -> Result {
-    // SAFETY: As for `full_name`.
-    let name = unsafe { full_name(handler, name)? };
-    // SAFETY: The superblock outlives its inodes.
-    let fsi = unsafe { SbInfo::of((*inode).i_sb) };
-    if value.is_null() {
-        // SAFETY: As for this function.
-        let x = unsafe { of(inode) };
-        if x.is_null() {
+/// The body of [`set`]: sets attribute `name` (prefix included) to `value`
+/// (`None` removes it), as `flags` (XATTR_CREATE/REPLACE) allow.
+fn set_locked(locked: InodeLocked<'_>, name: KVec<u8>, value: Option<&[u8]>, flags: u32) -> Result {
+    let fsi = SbInfo::of_inode(locked.inode());
+    let Some(value) = value else {
+        let Some(x) = of(locked.inode()) else {
             return if flags & bindings::XATTR_REPLACE != 0 {
                 Err(kver::code::ENODATA())
             } else {
                 Ok(())
             };
-        }
-        // SAFETY: Non-null attributes live until eviction.
-        let mut entries = unsafe { &*x }.entries.lock();
+        };
+        let mut entries = x.entries.lock();
         return match entries.iter().position(|e| e.name[..] == name[..]) {
             Some(i) => {
                 let old = kver::kvec_remove(&mut entries, i)?;
@@ -248,11 +234,9 @@ unsafe fn set_locked(
             None if flags & bindings::XATTR_REPLACE != 0 => Err(kver::code::ENODATA()),
             None => Ok(()),
         };
-    }
-    // SAFETY: The VFS passes `size` readable bytes (a kernel copy).
-    let value = unsafe { core::slice::from_raw_parts(value.cast::<u8>(), size) };
-    // SAFETY: As for this function.
-    let x = unsafe { get_or_alloc(inode)? };
+    };
+    let size = value.len();
+    let x = get_or_alloc_locked(locked)?;
     let mut entries = x.entries.lock();
     let found = entries.iter().position(|e| e.name[..] == name[..]);
     match found {
@@ -308,10 +292,10 @@ pub(crate) unsafe extern "C" fn initxattrs(
     array: *const bindings::xattr,
     _fs_data: *mut c_void,
 ) -> c_int {
-    // SAFETY: The superblock outlives its inodes.
-    let fsi = unsafe { SbInfo::of((*inode).i_sb) };
-    // SAFETY: The inode is new and ours alone (as `get_or_alloc` requires
-    // of the inode lock: no concurrent allocation).
+    // SAFETY: A new rramfs inode, live for the call.
+    let inode = unsafe { Inode::from_raw(inode) };
+    let fsi = SbInfo::of_inode(inode);
+    // SAFETY: The inode is new and ours alone: no concurrent allocation.
     let x = match unsafe { get_or_alloc(inode) } {
         Ok(x) => x,
         Err(e) => return e.to_errno(),
@@ -369,11 +353,10 @@ pub(crate) unsafe extern "C" fn listxattr(
         return lsm;
     }
     let lsm = lsm as usize;
-    // SAFETY: As above.
-    let x = unsafe { of(inode) };
-    if x.is_null() {
+    // SAFETY: A positive dentry of ours: its inode is live for the call.
+    let Some(x) = of(unsafe { Inode::from_raw(inode) }) else {
         return lsm as isize;
-    }
+    };
     // SAFETY: Reads the caller's credentials and a static namespace.
     let trusted = unsafe {
         bindings::ns_capable_noaudit(
@@ -381,8 +364,7 @@ pub(crate) unsafe extern "C" fn listxattr(
             bindings::CAP_SYS_ADMIN as c_int,
         )
     };
-    // SAFETY: Non-null attributes live until eviction.
-    let entries = unsafe { &*x }.entries.lock();
+    let entries = x.entries.lock();
     let visible = entries.iter().filter(|e| {
         if e.name.starts_with(b"trusted.") {
             return trusted;

@@ -5,6 +5,9 @@
 
 use core::marker::PhantomData;
 use core::ptr::NonNull;
+use core::sync::atomic::AtomicPtr;
+
+use kernel::ffi::c_void;
 
 use kernel::error::to_result;
 use kernel::prelude::*;
@@ -70,6 +73,16 @@ impl<'a> Inode<'a> {
     pub(crate) fn newsize_ok(self, size: i64) -> Result {
         // SAFETY: By the type invariants the inode is live.
         to_result(unsafe { bindings::inode_newsize_ok(self.ptr.as_ptr(), size) })
+    }
+
+    /// The inode's private pointer (`i_private`), as an atomic: the
+    /// filesystem's own per-inode data (rramfs keeps its xattrs there).
+    /// Nothing else writes it once the inode is set up.
+    pub(crate) fn private(self) -> &'a AtomicPtr<c_void> {
+        // SAFETY: By the type invariants the inode, and so the field, is
+        // live for `'a`; it is pointer-sized and aligned, and rramfs only
+        // reaches it through this atomic view.
+        unsafe { AtomicPtr::from_ptr(&raw mut (*self.ptr.as_ptr()).i_private) }
     }
 
     /// Takes `i_rwsem` for writing: writers, truncation and other size
