@@ -5,8 +5,8 @@
 //! invariants, so that the paths above it are safe Rust.
 //!
 //! Being built up (issue 11): the read and write paths (buffered and
-//! O_DIRECT), fallocate and the directory operations use it; xattrs, the
-//! superblock and rename still hold raw pointers.
+//! O_DIRECT), fallocate, xattrs and the directory operations use it; the
+//! superblock, inode initialisation and rename still hold raw pointers.
 //!
 //! - [`IovIter`]: the caller's buffer of a read or write.
 //! - [`Kiocb`]: the position and file of a read or write.
