@@ -96,7 +96,7 @@ run_env=(env HOME="$home" PATH="$stage/bin:$PATH" KTEST_DIR="$stage/ktest"
 # shellcheck disable=SC2086
 selected=${KTEST_TESTS:-$(as_user "${run_env[@]}" "$ktest_file" list-tests | tr '\n' ' ')}
 [ -n "${selected// /}" ] || die "rramfs.ktest lists no test"
-log "ktest run: $(echo $selected) (TCG: a few minutes per group)"
+log "ktest run: $(echo $selected)"
 set +e
 # shellcheck disable=SC2086
 (cd "$home" && as_user "${run_env[@]}" "$stage/ktest/ktest" run ${KTEST_VERBOSE:+-v} -k "$stage/kernel" \
