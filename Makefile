@@ -18,7 +18,7 @@
 #   make install    modules_install into KDIR's module tree
 #
 # Useful variables: KDIR=/path/to/rust/enabled/kernel/build, KVER=7.3|6.12,
-# FLAVOR=default|debug, RRAMFS_ACCEL=tcg|kvm, T="test names" (make check).
+# FLAVOR=default|debug|bench|ktest, RRAMFS_ACCEL=tcg|kvm, T="test names" (make check).
 
 SHELL := /bin/bash
 ROOT := $(CURDIR)
