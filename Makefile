@@ -9,6 +9,8 @@
 #   make fuzz       the model-checked fuzzer (SEED=, SECS=, OPS=)
 #   make bench      benchmarks (QUICK=1 for a smoke run); see
 #                   Documentation/filesystems/rramfs-performance.rst
+#   make attrib     where a bench case's instructions go, by kernel symbol
+#                   (CASE="pwrite1 1 B", TOP=25; a QEMU plugin, TCG only)
 #   make fstests    xfstests on rramfs and tmpfs side by side
 #                   (XFSTESTS=/path/to/xfstests, FSTESTS="generic/001 ...")
 #   make ktest      the suite under ktest (KTEST_DIR=/path/to/ktest,
@@ -30,7 +32,7 @@ endif
 # The kernel's Rust build wants Debian's rustc (with core source) and LLVM 19.
 KMAKE = $(MAKE) -C $(KDIR) M=$(ROOT) $(shell $(ROOT)/tools/kmake-args.sh)
 
-.PHONY: all kdir-stamp modules clean setup run check bench fuzz fstests ktest fmtcheck clippy install tests
+.PHONY: all kdir-stamp modules clean setup run check bench attrib fuzz fstests ktest fmtcheck clippy install tests
 
 all: modules
 
@@ -70,6 +72,9 @@ check:
 
 bench:
 	@$(ROOT)/tools/bench.sh
+
+attrib:
+	@ATTRIB=1 $(ROOT)/tools/bench.sh
 
 fuzz:
 	@$(ROOT)/tools/fuzz.sh

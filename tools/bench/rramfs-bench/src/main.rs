@@ -1,6 +1,7 @@
 //! rramfs benchmarks, run inside the test VM by tools/bench.sh.
 //!
-//!     rramfs-bench [--quick] [--mode icount|wallclock] NAME=DIR...
+//!     rramfs-bench [--quick] [--mode icount|wallclock] [--case PREFIX]
+//!                  [--attrib FILE] NAME=DIR...
 //!
 //! Each NAME=DIR is a contender: a directory on a mounted filesystem
 //! (rramfs, rramfs-always, ramfs, tmpfs; the names are used for ratios).
@@ -8,10 +9,17 @@
 //! repetitions and reports the median (and min/max) cost per operation in
 //! nanoseconds of guest time; under QEMU's `-icount shift=0` a guest
 //! nanosecond is one guest instruction.  Nothing here asserts on speed.
+//!
+//! `--attrib FILE` (tools/bench/attrib.sh): one repetition, each measured
+//! loop between two markers that the QEMU plugin
+//! tools/bench/attrib/insn-count.c watches for; FILE gets, per loop, the
+//! plugin's phase number, the case, the contender and the operations.
 
 use std::collections::BTreeMap;
 use std::ffi::CString;
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::Instant;
 
 struct Opts {
@@ -19,7 +27,31 @@ struct Opts {
     /// Only the cases whose name starts with this (and no floors).
     only: Option<String>,
     mode: String,
+    /// Where `--attrib` writes the loops' phases.
+    attrib: Option<String>,
     contenders: Vec<(String, String)>,
+}
+
+/// Whether measured loops are marked for the attribution plugin.
+static ATTRIB: AtomicBool = AtomicBool::new(false);
+/// Markers executed so far: the plugin's phase number is this plus one
+/// after each marker.
+static MARKS: AtomicUsize = AtomicUsize::new(0);
+/// The marked loops, in order: (the plugin's phase, operations).
+static LOOPS: Mutex<Vec<(usize, usize)>> = Mutex::new(Vec::new());
+
+/// Executes the marker instruction and returns how many came before it.
+/// The encoding, "nopw 0x4d415252(%rax,%rax,1)", is a no-op that no
+/// compiler emits; the plugin matches its bytes.
+fn mark() -> usize {
+    // SAFETY: A no-op: its memory operand is never accessed.
+    unsafe {
+        std::arch::asm!(
+            "nopw 0x4d415252(%rax,%rax,1)",
+            options(att_syntax, nostack, preserves_flags)
+        )
+    };
+    MARKS.fetch_add(1, Ordering::Relaxed)
 }
 
 /// One measured figure: cost per operation over the repetitions.
@@ -75,11 +107,18 @@ fn aligned(len: usize) -> *mut u8 {
 
 /// Times `ops` calls of `f` and returns nanoseconds per call.
 fn per_op(ops: usize, mut f: impl FnMut(usize)) -> f64 {
+    let attrib = ATTRIB.load(Ordering::Relaxed);
+    let phase = if attrib { mark() + 1 } else { 0 };
     let t = Instant::now();
     for i in 0..ops {
         f(i);
     }
-    t.elapsed().as_nanos() as f64 / ops as f64
+    let ns = t.elapsed().as_nanos() as f64 / ops as f64;
+    if attrib {
+        mark();
+        LOOPS.lock().unwrap().push((phase, ops));
+    }
+    ns
 }
 
 /// pwrite of `size` bytes at offset 0 of a cached file, `ops` times (the
@@ -195,6 +234,7 @@ fn parse() -> Opts {
         quick: false,
         only: None,
         mode: "wallclock".into(),
+        attrib: None,
         contenders: Vec::new(),
     };
     let mut args = std::env::args().skip(1);
@@ -203,6 +243,7 @@ fn parse() -> Opts {
             "--quick" => o.quick = true,
             "--case" => o.only = args.next(),
             "--mode" => o.mode = args.next().expect("--mode icount|wallclock"),
+            "--attrib" => o.attrib = Some(args.next().expect("--attrib FILE")),
             _ => {
                 let (n, d) = a.split_once('=').expect("NAME=DIR");
                 o.contenders.push((n.into(), d.into()));
@@ -214,7 +255,9 @@ fn parse() -> Opts {
 
 fn main() {
     let o = parse();
-    let reps = if o.quick { 1 } else { 5 };
+    ATTRIB.store(o.attrib.is_some(), Ordering::Relaxed);
+    let mut attrib_lines = String::new();
+    let reps = if o.quick || o.attrib.is_some() { 1 } else { 5 };
     let small_ops = if o.quick { 200 } else { 20_000 };
     let stream_total: usize = if o.quick { 4 << 20 } else { 128 << 20 };
     let dio_total: usize = if o.quick { 2 << 20 } else { 64 << 20 };
@@ -315,6 +358,10 @@ fn main() {
             for w in who {
                 if let Some(d) = resolve(w) {
                     per.entry(w.clone()).or_default().push(f(&d));
+                    // The loop f just ran, if it was marked.
+                    if let Some((phase, ops)) = LOOPS.lock().unwrap().pop() {
+                        writeln!(attrib_lines, "{phase}\t{case}\t{w}\t{ops}").unwrap();
+                    }
                 }
             }
         }
@@ -329,9 +376,12 @@ fn main() {
         }
         eprintln!("bench: {case} done");
     }
+    if let Some(path) = &o.attrib {
+        std::fs::write(path, &attrib_lines).unwrap();
+    }
     // Reference floors.
     let mut floors = Vec::new();
-    if o.only.is_none() {
+    if o.only.is_none() && o.attrib.is_none() {
         floors.push(Figure {
             case: "floor getppid".into(),
             who: "syscall".into(),
