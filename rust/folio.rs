@@ -39,19 +39,56 @@ impl LockedFolio {
     /// `len` is the byte count the caller wants to write from `index` on; it
     /// bounds the order of a new folio, as in `__filemap_get_folio()`.
     /// May sleep: the caller holds no folio lock.
+    ///
+    /// Inline, with the rest out of line: every buffered write chunk takes
+    /// the first branch.
+    #[inline]
     pub(crate) fn get_or_create(mapping: Mapping<'_>, index: u64, len: usize) -> Result<Self> {
+        match Self::lock_cached(mapping, index) {
+            Some(folio) if folio.is_uptodate() => Ok(folio),
+            found => Self::get_or_create_slow(mapping, index, len, found),
+        }
+    }
+
+    /// The folio caching `index` of `mapping`, locked, if there is one.
+    #[inline]
+    fn lock_cached(mapping: Mapping<'_>, index: u64) -> Option<Self> {
+        let (mut pos, mut size, mut uptodate) = (0, 0, false);
+        // SAFETY: `mapping` is live; the result is null (absent) or a
+        // locked folio with a reference, whose geometry is filled in.
+        let f = unsafe {
+            bindings::rramfs_filemap_lock_folio(
+                mapping.as_raw(),
+                index as usize,
+                &mut pos,
+                &mut size,
+                &mut uptodate,
+            )
+        };
+        // INVARIANT: Found locked and referenced, geometry read under the
+        // lock.
+        (!f.is_null()).then(|| LockedFolio {
+            folio: f,
+            pos,
+            size,
+            uptodate: core::cell::Cell::new(uptodate),
+        })
+    }
+
+    /// [`Self::get_or_create`] for a folio that is not cached (`found` is
+    /// `None`) or not uptodate.
+    #[inline(never)]
+    fn get_or_create_slow(
+        mapping: Mapping<'_>,
+        index: u64,
+        len: usize,
+        mut found: Option<Self>,
+    ) -> Result<Self> {
         let inode = mapping.inode();
         let fsi = SbInfo::of_inode(inode);
         let raw = mapping.as_raw();
         loop {
-            // SAFETY: `mapping` is live; the result is null (absent), an
-            // error pointer, or a locked folio with a reference.
-            let f = unsafe { bindings::rramfs_filemap_lock_folio(raw, index as usize) };
-            if !f.is_null() {
-                kernel::error::from_err_ptr(f)?;
-                // INVARIANT: Found locked and referenced.
-                // SAFETY: Found locked and referenced.
-                let folio = unsafe { LockedFolio::from_raw(f) };
+            if let Some(folio) = found.take() {
                 // Not uptodate means not charged (left by a `read_folio`
                 // that hit the limit): charge it before it holds data.
                 if !folio.is_uptodate() {
@@ -120,6 +157,7 @@ impl LockedFolio {
                 // Part of the range is cached already: try a smaller folio.
                 order -= 1;
             }
+            found = Self::lock_cached(mapping, index);
         }
     }
 
@@ -187,6 +225,7 @@ impl LockedFolio {
     /// A folio that is not uptodate is new: it caches a hole or the space
     /// past EOF, both zeros.  Zero what the copy will not cover, so that
     /// no stale memory can show.
+    #[inline]
     pub(crate) fn prepare_write(&self, offset: usize, len: usize) {
         if !self.is_uptodate() {
             self.zero(0, offset);
@@ -242,6 +281,8 @@ impl LockedFolio {
     ///
     /// `locked` is the inode that owns the folio's mapping, locked: its
     /// `i_rwsem` serialises size changes by writers.
+    // Always inline: the write path's second hottest step after the copy.
+    #[inline(always)]
     pub(crate) fn finish_write(
         &self,
         locked: InodeLocked<'_>,
@@ -280,10 +321,7 @@ impl LockedFolio {
 impl Drop for LockedFolio {
     fn drop(&mut self) {
         // SAFETY: By the type invariants we hold the lock and a reference.
-        unsafe {
-            bindings::folio_unlock(self.folio);
-            bindings::rramfs_folio_put(self.folio);
-        }
+        unsafe { bindings::rramfs_folio_unlock_put(self.folio) };
     }
 }
 

@@ -295,12 +295,21 @@ unsigned int rramfs_mapping_max_folio_order(struct address_space *mapping)
 	return mapping_max_folio_order(mapping);
 }
 
-/* NULL if nothing is cached at @index, else as filemap_lock_folio(). */
-struct folio *rramfs_filemap_lock_folio(struct address_space *mapping, pgoff_t index)
+/*
+ * The folio caching @index, locked and referenced, with its geometry (as
+ * rramfs_folio_geometry()); NULL if nothing is cached there.  Without
+ * FGP_CREAT or FGP_NOWAIT, filemap_lock_folio() fails only with -ENOENT.
+ * One call on the write path's fast path instead of three.
+ */
+struct folio *rramfs_filemap_lock_folio(struct address_space *mapping, pgoff_t index,
+					loff_t *pos, size_t *size, bool *uptodate)
 {
 	struct folio *folio = filemap_lock_folio(mapping, index);
 
-	return folio == ERR_PTR(-ENOENT) ? NULL : folio;
+	if (IS_ERR(folio))
+		return NULL;
+	rramfs_folio_geometry(folio, pos, size, uptodate);
+	return folio;
 }
 
 /* A referenced folio at @index, or NULL: never creates one. */
@@ -345,6 +354,13 @@ struct address_space *rramfs_folio_mapping(struct folio *folio)
 
 void rramfs_folio_put(struct folio *folio)
 {
+	folio_put(folio);
+}
+
+/* The end of every locked-folio step: one call instead of two. */
+void rramfs_folio_unlock_put(struct folio *folio)
+{
+	folio_unlock(folio);
 	folio_put(folio);
 }
 

@@ -75,7 +75,8 @@ void rramfs_mapping_init(struct address_space *mapping);
 void rramfs_inode_spin_lock(struct inode *inode);
 void rramfs_inode_spin_unlock(struct inode *inode);
 unsigned int rramfs_mapping_max_folio_order(struct address_space *mapping);
-struct folio *rramfs_filemap_lock_folio(struct address_space *mapping, pgoff_t index);
+struct folio *rramfs_filemap_lock_folio(struct address_space *mapping, pgoff_t index,
+					loff_t *pos, size_t *size, bool *uptodate);
 struct folio *rramfs_filemap_alloc_folio(gfp_t gfp, unsigned int order);
 struct folio *rramfs_filemap_get_folio(struct address_space *mapping, pgoff_t index);
 size_t rramfs_copy_folio_from_iter_atomic(struct folio *folio, size_t offset,
@@ -85,6 +86,7 @@ size_t rramfs_copy_folio_to_iter(struct folio *folio, size_t offset,
 void rramfs_file_accessed(struct file *file);
 struct address_space *rramfs_folio_mapping(struct folio *folio);
 void rramfs_folio_put(struct folio *folio);
+void rramfs_folio_unlock_put(struct folio *folio);
 void rramfs_folio_geometry(struct folio *folio, loff_t *pos, size_t *size,
 			   bool *uptodate);
 size_t rramfs_folio_size(struct folio *folio);

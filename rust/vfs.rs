@@ -35,3 +35,16 @@ pub(crate) use locks::{InodeLock, InodeLocked, InodeReadLock, InvalidateLock};
 pub(crate) use mapping::Mapping;
 pub(crate) use page_batch::{BatchPage, PageBatch, BATCH_PAGES};
 pub(crate) use task::{cond_resched, fatal_signal_pending};
+
+use kernel::{ffi::c_int, prelude::*};
+
+/// `kernel::error::to_result()`, inline: the kernel crate's is an
+/// out-of-line call, which the write path makes on every call.
+#[inline]
+pub(crate) fn to_result(err: c_int) -> Result {
+    if err < 0 {
+        Err(Error::from_errno(err))
+    } else {
+        Ok(())
+    }
+}

@@ -51,11 +51,9 @@ pub(crate) fn perform_write(
     // A folio this call added past EOF and copied nothing into; dropped
     // again if the call ends there (see below).
     let mut empty_past_eof: Option<(i64, i64)> = None;
-    loop {
-        let count = from.count();
-        if count == 0 {
-            break;
-        }
+    // What is left of `from`: only the copies below advance it.
+    let mut count = from.count();
+    while count > 0 {
         if fatal_signal_pending() {
             status = Err(EINTR);
             break;
@@ -98,8 +96,12 @@ pub(crate) fn perform_write(
                 folio.pos().saturating_add(folio.size() as i64 - 1),
             )
         });
+        // No balance_dirty_pages_ratelimited() here, unlike
+        // generic_perform_write(): an rramfs superblock has the
+        // noop_backing_dev_info (no BDI_CAP_WRITEBACK), for which it
+        // returns at once, and rramfs's dirty folios are not accounted as
+        // dirty (noop_dirty_folio) — there is nothing to throttle.
         drop(folio);
-        mapping.balance_dirty_pages();
 
         if copied == 0 {
             // The slow path: the source page is not present.  Fault it in
@@ -114,6 +116,7 @@ pub(crate) fn perform_write(
         }
         pos += copied as i64;
         written += copied;
+        count -= copied;
         cond_resched();
     }
 

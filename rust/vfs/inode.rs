@@ -62,9 +62,23 @@ impl<'a> Inode<'a> {
     }
 
     /// The file size (`i_size_read()`: consistent without the inode lock).
+    #[inline]
     pub(crate) fn size(self) -> i64 {
+        #[cfg(target_pointer_width = "64")]
+        {
+            // As `i_size_read()` on 64-bit, without a call: an acquire load
+            // that pairs with `i_size_write()`'s release store.
+            // SAFETY: By the type invariants the inode, and so the field,
+            // is live for `'a`; it is aligned, and every access to it is
+            // atomic (the kernel's READ_ONCE/smp_store_release).
+            unsafe { core::sync::atomic::AtomicI64::from_ptr(&raw mut (*self.ptr.as_ptr()).i_size) }
+                .load(core::sync::atomic::Ordering::Acquire)
+        }
+        #[cfg(not(target_pointer_width = "64"))]
         // SAFETY: By the type invariants the inode is live.
-        unsafe { bindings::rramfs_i_size_read(self.ptr.as_ptr()) }
+        unsafe {
+            bindings::rramfs_i_size_read(self.ptr.as_ptr())
+        }
     }
 
     /// Whether the file may grow to `size` (`inode_newsize_ok()`): EFBIG

@@ -70,14 +70,6 @@ impl<'a> Mapping<'a> {
         unsafe { bindings::rramfs_mapping_max_folio_order(self.ptr.as_ptr()) }
     }
 
-    /// Lets writeback catch up with a writer that dirtied pages
-    /// (`balance_dirty_pages_ratelimited()`).  May sleep: the caller holds
-    /// no folio lock.
-    pub(crate) fn balance_dirty_pages(self) {
-        // SAFETY: By the type invariants the mapping is live.
-        unsafe { bindings::balance_dirty_pages_ratelimited(self.ptr.as_ptr()) };
-    }
-
     /// The first folio at or after page `index` and at or before `last`,
     /// as (its first page, its number of pages, whether it holds data),
     /// or `None`: what SEEK_DATA/SEEK_HOLE and splice see of the cache.
