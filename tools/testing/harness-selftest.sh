@@ -14,6 +14,9 @@
 #   harness::fstests_detects_*        make fstests's judge: rramfs failing
 #                                     where tmpfs passes, a missing result,
 #                                     an expected failure that passes
+#   harness::attrib_*                 make attrib's cross-check: counted
+#                                     blocks that disagree with the
+#                                     benchmark's figure fail it
 # Short boots of the SMAP VM (tools/vm/run.sh):
 #   harness::detects_kernel_warning   a module that WARNs at load
 #   harness::detects_kernel_bug       a module whose Rust code panics (BUG)
@@ -138,6 +141,26 @@ xunit "$tmp/fst-stale" rramfs generic/001:pass generic/002:pass
 xunit "$tmp/fst-stale" tmpfs generic/001:pass generic/002:pass
 fst_fails fst-stale "generic/002 fails for a reason now gone" && grep -q '^FAIL fstests::expected_failures_current' "$tmp/fst-stale.log" && ok=1 || ok=0
 result harness::fstests_detects_stale_expected_failure $ok "an expected failure that passes was not a failure"
+
+# make attrib (tools/bench/attrib/attrib.py) on made-up plugin output: in
+# phase 1, blocks of 60 (vfs_write) and 40 (rramfs's write_iter)
+# instructions run 10 times over 10 operations, and 10 user-space ones 3
+# times: 103 per operation.  A benchmark table that says 103 agrees; one
+# that says 113 must fail the run.
+attrib_run() { # name benchmark-figure
+	printf 'ffffffff81000000 T vfs_write\nffffffffa0000000 t write_iter\t[rramfs]\n' >"$tmp/$1.syms"
+	printf 'phase 0\nffffffff81000010 1 5\nphase 1\nffffffff81000010 3c 10\nffffffffa0000020 28 10\n0000000000401000 a 3\n' >"$tmp/$1.counts"
+	printf '1\tpwrite1 1 B\trramfs\t10\n' >"$tmp/$1.loops"
+	printf '%-26s %-16s %14s %22s\n' "pwrite1 1 B" rramfs "$2" "[$2 - $2]" >"$tmp/$1.bench"
+	python3 "$RRAMFS_ROOT/tools/bench/attrib/attrib.py" "$tmp/$1.counts" "$tmp/$1.syms" \
+		"$tmp/$1.loops" "$tmp/$1.bench" >"$tmp/$1.log" 2>&1
+}
+attrib_run attrib-good 103 && grep -q '^write_iter \[rramfs\] .* 40.0' "$tmp/attrib-good.log" &&
+	grep -q '^vfs_write .* 60.0' "$tmp/attrib-good.log" && ok=1 || ok=0
+result harness::attrib_passes_a_good_run $ok "$(cat "$tmp/attrib-good.log")"
+attrib_run attrib-bad 113 && ok=0 || ok=1
+grep -q 'do not match' "$tmp/attrib-bad.log" || ok=0
+result harness::attrib_detects_mismatch $ok "a total 9% below the benchmark passed"
 
 # --- short boots -------------------------------------------------------------
 kdir=$(resolve_kdir)
