@@ -44,8 +44,9 @@ pub(crate) fn perform_write(
     let st = &fsi.stats;
     stats::inc(&st.write_calls);
 
-    // Bound a chunk by the largest folio the mapping may use.
-    let chunk = bindings::PAGE_SIZE << mapping.max_folio_order();
+    // A chunk ends at the end of the largest folio the mapping may use;
+    // asked for only when a chunk reaches past its first page (see below).
+    let mut chunk = 0usize;
     let mut written = 0usize;
     let mut status = Ok(());
     // A folio this call added past EOF and copied nothing into; dropped
@@ -59,7 +60,18 @@ pub(crate) fn perform_write(
             break;
         }
         let index = (pos as u64) >> bindings::PAGE_SHIFT;
-        let mut bytes = count.min(chunk - (pos as usize & (chunk - 1)));
+        let page_left = bindings::PAGE_SIZE - (pos as usize & (bindings::PAGE_SIZE - 1));
+        // A chunk boundary is also a page boundary, so a write that ends
+        // in this page is one chunk whatever the folio size: small writes
+        // skip the question.
+        let mut bytes = if count <= page_left {
+            count
+        } else {
+            if chunk == 0 {
+                chunk = bindings::PAGE_SIZE << mapping.max_folio_order();
+            }
+            count.min(chunk - (pos as usize & (chunk - 1)))
+        };
 
         if prefault == Prefault::Always {
             stats::inc(&st.prefaults);
