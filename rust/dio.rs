@@ -240,7 +240,7 @@ fn checks_locked(
 /// error, as no prefix was written, and the file keeps its old size.
 /// `mapping` is the page cache of `locked`'s inode.
 fn copy_to_cache(
-    mapping: Mapping<'_>,
+    mapping: &Mapping,
     locked: InodeLocked<'_>,
     pos: i64,
     batch: &PageBatch,
@@ -270,12 +270,7 @@ fn copy_to_cache(
 /// PAGE_SIZE + offset0`, and goes to `pos + k`: a forward copy reads it
 /// after overwriting it when `d < pos` and `d + k >= pos` for one of the
 /// page's `k`.  A hint, racy by nature (see [`crate::vfs::BatchPage::index_in`]).
-fn source_before_destination(
-    mapping: Mapping<'_>,
-    pos: i64,
-    batch: &PageBatch,
-    len: usize,
-) -> bool {
+fn source_before_destination(mapping: &Mapping, pos: i64, batch: &PageBatch, len: usize) -> bool {
     let ps = bindings::PAGE_SIZE as i64;
     let offset0 = batch.offset0() as i64;
     (0..batch.nr_pages()).any(|i| {
@@ -304,7 +299,7 @@ fn shrink_back(locked: InodeLocked<'_>, old: i64) {
 /// The copy of [`copy_to_cache`], forward (a folio at a time) or in
 /// `reverse` (a page at a time, from the end); `len > 0`.
 fn copy_pieces(
-    mapping: Mapping<'_>,
+    mapping: &Mapping,
     locked: InodeLocked<'_>,
     pos: i64,
     batch: &PageBatch,

@@ -17,12 +17,7 @@ use crate::{
 
 /// Makes `dentry` a new inode of `mode` in `dir`, and updates `dir`'s
 /// timestamps.  `dentry` is negative (a directory operation's new name).
-fn mknod_common(
-    dir: InodeLocked<'_>,
-    dentry: Dentry<'_>,
-    mode: u16,
-    dev: bindings::dev_t,
-) -> Result {
+fn mknod_common(dir: InodeLocked<'_>, dentry: &Dentry, mode: u16, dev: bindings::dev_t) -> Result {
     let inode = inode::new_in(dir.inode(), mode, dev)?;
     security_init(&inode, dir.inode(), dentry)?;
     dentry.make_persistent(dir, inode);
@@ -32,7 +27,7 @@ fn mknod_common(
 
 /// Lets the LSM label a new inode; the attributes it asks for are kept
 /// (and charged) by [`crate::xattr::initxattrs`].
-fn security_init(inode: &NewInode, dir: Inode<'_>, dentry: Dentry<'_>) -> Result {
+fn security_init(inode: &NewInode, dir: &Inode, dentry: &Dentry) -> Result {
     // SAFETY: `inode` is new and seen by nobody else; `dir` and `dentry`
     // are valid for the call; the callback is ours.
     to_result(unsafe {
@@ -62,7 +57,7 @@ fn errno(r: Result) -> c_int {
 unsafe fn dir_args<'a>(
     dir: *mut bindings::inode,
     dentry: *mut bindings::dentry,
-) -> (InodeLocked<'a>, Dentry<'a>) {
+) -> (InodeLocked<'a>, &'a Dentry) {
     // SAFETY: By the function's safety requirements.
     unsafe {
         (
@@ -157,7 +152,7 @@ unsafe extern "C" fn symlink(
 }
 
 /// The body of [`symlink`]: the target goes into the page cache.
-fn symlink_common(dir: InodeLocked<'_>, dentry: Dentry<'_>, target: &CStr) -> Result {
+fn symlink_common(dir: InodeLocked<'_>, dentry: &Dentry, target: &CStr) -> Result {
     let inode = inode::new_in(dir.inode(), bindings::S_IFLNK as u16 | 0o777, 0)?;
     security_init(&inode, dir.inode(), dentry)?;
     let len = target.to_bytes_with_nul().len();

@@ -152,7 +152,7 @@ unsafe extern "C" fn llseek(file: *mut bindings::file, offset: i64, whence: c_in
 /// Finds the next data (an uptodate folio) or hole (no folio) at or after
 /// `offset` in a file of `size` bytes; EOF counts as a hole.  The inode's
 /// `i_rwsem` is held (for the size); `0 <= offset < size`.
-fn seek_hole_data(mapping: Mapping<'_>, offset: i64, size: i64, whence: u32) -> i64 {
+fn seek_hole_data(mapping: &Mapping, offset: i64, size: i64, whence: u32) -> i64 {
     let shift = bindings::PAGE_SHIFT;
     let last = ((size - 1) as u64) >> shift;
     let mut index = (offset as u64) >> shift;

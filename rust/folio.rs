@@ -43,7 +43,7 @@ impl LockedFolio {
     /// Inline, with the rest out of line: every buffered write chunk takes
     /// the first branch.
     #[inline]
-    pub(crate) fn get_or_create(mapping: Mapping<'_>, index: u64, len: usize) -> Result<Self> {
+    pub(crate) fn get_or_create(mapping: &Mapping, index: u64, len: usize) -> Result<Self> {
         match Self::lock_cached(mapping, index) {
             Some(folio) if folio.is_uptodate() => Ok(folio),
             found => Self::get_or_create_slow(mapping, index, len, found),
@@ -52,7 +52,7 @@ impl LockedFolio {
 
     /// The folio caching `index` of `mapping`, locked, if there is one.
     #[inline]
-    fn lock_cached(mapping: Mapping<'_>, index: u64) -> Option<Self> {
+    fn lock_cached(mapping: &Mapping, index: u64) -> Option<Self> {
         let (mut pos, mut size, mut uptodate) = (0, 0, false);
         // SAFETY: `mapping` is live; the result is null (absent) or a
         // locked folio with a reference, whose geometry is filled in.
@@ -79,7 +79,7 @@ impl LockedFolio {
     /// `None`) or not uptodate.
     #[inline(never)]
     fn get_or_create_slow(
-        mapping: Mapping<'_>,
+        mapping: &Mapping,
         index: u64,
         len: usize,
         mut found: Option<Self>,

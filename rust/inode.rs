@@ -75,7 +75,7 @@ pub(crate) unsafe fn new(
 }
 
 /// Allocates an inode of `mode` in the directory `dir` (see [`new`]).
-pub(crate) fn new_in(dir: Inode<'_>, mode: u16, dev: bindings::dev_t) -> Result<NewInode> {
+pub(crate) fn new_in(dir: &Inode, mode: u16, dev: bindings::dev_t) -> Result<NewInode> {
     // SAFETY: `dir` is a live rramfs directory (`Inode`), so its superblock
     // is live.
     unsafe { new(dir.super_block(), dir.as_raw(), mode, dev) }

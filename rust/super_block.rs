@@ -117,7 +117,7 @@ impl SbInfo {
     }
 
     /// Returns the `SbInfo` of the superblock `inode` belongs to.
-    pub(crate) fn of_inode(inode: Inode<'_>) -> &SbInfo {
+    pub(crate) fn of_inode(inode: &Inode) -> &SbInfo {
         // SAFETY: By `Inode`'s invariants the inode's superblock is a
         // mounted rramfs superblock for as long as the inode is live, which
         // bounds the returned reference.
@@ -151,7 +151,7 @@ impl SbInfo {
     /// Charges `n` pages that `inode`'s page cache just gained: reserved
     /// against `size=`, and counted in the inode's `i_blocks`.  `inode` is
     /// an inode of this superblock.
-    pub(crate) fn charge(&self, inode: Inode<'_>, n: u64) -> Result {
+    pub(crate) fn charge(&self, inode: &Inode, n: u64) -> Result {
         self.reserve(n)?;
         inode_blocks_add(inode, n);
         Ok(())
@@ -167,7 +167,7 @@ impl SbInfo {
     /// only once they are in the cache, so a concurrent charge can make the
     /// difference smaller, never larger.  `inode` is an inode of this
     /// superblock.
-    pub(crate) fn recalc(&self, inode: Inode<'_>) {
+    pub(crate) fn recalc(&self, inode: &Inode) {
         let inode = inode.as_raw();
         // SAFETY: `inode` is live (`Inode`); `i_lock` protects `i_blocks`.
         let freed = unsafe {
@@ -215,7 +215,7 @@ impl SbInfo {
 const BLOCKS_PER_PAGE_SHIFT: u32 = bindings::PAGE_SHIFT - 9;
 
 /// Adds `n` pages to `inode`'s `i_blocks`.
-pub(crate) fn inode_blocks_add(inode: Inode<'_>, n: u64) {
+pub(crate) fn inode_blocks_add(inode: &Inode, n: u64) {
     let inode = inode.as_raw();
     // SAFETY: `inode` is live (`Inode`); `i_lock` protects `i_blocks`.
     unsafe {

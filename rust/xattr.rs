@@ -59,7 +59,7 @@ pub(crate) struct Xattrs {
 
 /// Returns `inode`'s attributes, if it ever had any.  They live until the
 /// inode is evicted, so for as long as it is live.
-fn of<'a>(inode: Inode<'a>) -> Option<&'a Xattrs> {
+fn of<'a>(inode: &'a Inode) -> Option<&'a Xattrs> {
     let x = inode.private().load(Ordering::Acquire).cast::<Xattrs>();
     // SAFETY: Non-null, `i_private` is an `Xattrs` set by `get_or_alloc`,
     // freed only by `free` at eviction, after `'a` (the inode is live).
@@ -73,7 +73,7 @@ fn of<'a>(inode: Inode<'a>) -> Option<&'a Xattrs> {
 /// No other thread allocates them concurrently: the caller holds the
 /// inode's `i_rwsem` for writing (see [`get_or_alloc_locked`]) or the inode
 /// is new and nobody else sees it.
-unsafe fn get_or_alloc(inode: Inode<'_>) -> Result<&Xattrs> {
+unsafe fn get_or_alloc(inode: &Inode) -> Result<&Xattrs> {
     if let Some(x) = of(inode) {
         return Ok(x);
     }
@@ -100,7 +100,7 @@ fn get_or_alloc_locked(locked: InodeLocked<'_>) -> Result<&Xattrs> {
 /// # Safety
 ///
 /// `inode` is being evicted: no one else can reach it.
-pub(crate) unsafe fn free(inode: Inode<'_>) {
+pub(crate) unsafe fn free(inode: &Inode) {
     let x = inode
         .private()
         .swap(core::ptr::null_mut(), Ordering::Acquire);

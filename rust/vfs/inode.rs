@@ -3,110 +3,104 @@
 //! `struct inode`: an rramfs inode, and the locks and size changes the
 //! I/O paths make on it.
 
-use core::marker::PhantomData;
 use core::ptr::NonNull;
 use core::sync::atomic::AtomicPtr;
 
 use kernel::ffi::c_void;
-
-use kernel::error::to_result;
 use kernel::prelude::*;
+use kernel::types::Opaque;
 
-use super::{InodeLock, InodeLocked, InodeReadLock, Mapping};
+use super::{to_result, InodeLock, InodeLocked, InodeReadLock, Mapping};
 use crate::bindings;
 
-/// A live rramfs inode.
+/// A live rramfs inode, used as `&'a Inode`: the C object itself behind
+/// [`Opaque`], as the kernel's `rust/kernel/fs/file.rs` wraps files.
 ///
 /// # Invariants
 ///
-/// `ptr` points to an inode of a mounted rramfs superblock that stays live
-/// for `'a`; its mapping is its own `i_data`.
-#[derive(Clone, Copy)]
-pub(crate) struct Inode<'a> {
-    ptr: NonNull<bindings::inode>,
-    _p: PhantomData<&'a bindings::inode>,
-}
+/// A `&'a Inode` refers to an inode of a mounted rramfs superblock that
+/// stays live for `'a`; its mapping is its own `i_data`.
+#[repr(transparent)]
+pub(crate) struct Inode(Opaque<bindings::inode>);
 
-impl<'a> Inode<'a> {
+impl Inode {
     /// Wraps an inode.
     ///
     /// # Safety
     ///
     /// `ptr` is an inode of a mounted rramfs superblock that stays live for
     /// `'a` (for example: the inode of a file open for the whole call).
-    pub(crate) unsafe fn from_raw(ptr: *mut bindings::inode) -> Self {
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::inode) -> &'a Inode {
         // INVARIANT: By the safety requirements.
-        Inode {
-            // SAFETY: A live inode is not null.
-            ptr: unsafe { NonNull::new_unchecked(ptr) },
-            _p: PhantomData,
-        }
+        // SAFETY: `Inode` is a transparent wrapper of the C inode, which is
+        // live for `'a`.
+        unsafe { &*ptr.cast::<Inode>() }
     }
 
     /// The raw inode, for the calls this type does not cover yet.
-    pub(crate) fn as_raw(self) -> *mut bindings::inode {
-        self.ptr.as_ptr()
+    pub(crate) fn as_raw(&self) -> *mut bindings::inode {
+        self.0.get()
     }
 
     /// The superblock the inode belongs to (mounted, by the invariants).
-    pub(crate) fn super_block(self) -> *mut bindings::super_block {
+    pub(crate) fn super_block(&self) -> *mut bindings::super_block {
         // SAFETY: By the type invariants the inode is live.
-        unsafe { (*self.ptr.as_ptr()).i_sb }
+        unsafe { (*self.as_raw()).i_sb }
     }
 
     /// The inode's page cache.
-    pub(crate) fn mapping(self) -> Mapping<'a> {
-        // SAFETY: By the type invariants the inode is live for `'a`, and so
-        // is its `i_data`, which is its mapping.
-        unsafe { Mapping::from_raw((*self.ptr.as_ptr()).i_mapping) }
+    pub(crate) fn mapping(&self) -> &Mapping {
+        // SAFETY: By the type invariants the inode is live while `self` is
+        // borrowed, and so is its `i_data`, which is its mapping.
+        unsafe { Mapping::from_raw((*self.as_raw()).i_mapping) }
     }
 
     /// The file size (`i_size_read()`: consistent without the inode lock).
     #[inline]
-    pub(crate) fn size(self) -> i64 {
+    pub(crate) fn size(&self) -> i64 {
         #[cfg(target_pointer_width = "64")]
         {
             // As `i_size_read()` on 64-bit, without a call: an acquire load
             // that pairs with `i_size_write()`'s release store.
             // SAFETY: By the type invariants the inode, and so the field,
-            // is live for `'a`; it is aligned, and every access to it is
-            // atomic (the kernel's READ_ONCE/smp_store_release).
-            unsafe { core::sync::atomic::AtomicI64::from_ptr(&raw mut (*self.ptr.as_ptr()).i_size) }
+            // is live while `self` is borrowed; it is aligned, and every
+            // access to it is atomic (READ_ONCE/smp_store_release in C).
+            unsafe { core::sync::atomic::AtomicI64::from_ptr(&raw mut (*self.as_raw()).i_size) }
                 .load(core::sync::atomic::Ordering::Acquire)
         }
         #[cfg(not(target_pointer_width = "64"))]
         // SAFETY: By the type invariants the inode is live.
         unsafe {
-            bindings::rramfs_i_size_read(self.ptr.as_ptr())
+            bindings::rramfs_i_size_read(self.as_raw())
         }
     }
 
     /// Whether the file may grow to `size` (`inode_newsize_ok()`): EFBIG
     /// past s_maxbytes, and past RLIMIT_FSIZE with SIGXFSZ, as every
     /// write path must check.
-    pub(crate) fn newsize_ok(self, size: i64) -> Result {
+    pub(crate) fn newsize_ok(&self, size: i64) -> Result {
         // SAFETY: By the type invariants the inode is live.
-        to_result(unsafe { bindings::inode_newsize_ok(self.ptr.as_ptr(), size) })
+        to_result(unsafe { bindings::inode_newsize_ok(self.as_raw(), size) })
     }
 
     /// The inode's private pointer (`i_private`), as an atomic: the
     /// filesystem's own per-inode data (rramfs keeps its xattrs there).
     /// Nothing else writes it once the inode is set up.
-    pub(crate) fn private(self) -> &'a AtomicPtr<c_void> {
+    pub(crate) fn private(&self) -> &AtomicPtr<c_void> {
         // SAFETY: By the type invariants the inode, and so the field, is
-        // live for `'a`; it is pointer-sized and aligned, and rramfs only
-        // reaches it through this atomic view.
-        unsafe { AtomicPtr::from_ptr(&raw mut (*self.ptr.as_ptr()).i_private) }
+        // live while `self` is borrowed; it is pointer-sized and aligned,
+        // and rramfs only reaches it through this atomic view.
+        unsafe { AtomicPtr::from_ptr(&raw mut (*self.as_raw()).i_private) }
     }
 
     /// Takes `i_rwsem` for writing: writers, truncation and other size
     /// changes wait.  No rramfs page fault takes it (see [`InodeLock`]).
-    pub(crate) fn lock(self) -> InodeLock<'a> {
+    pub(crate) fn lock(&self) -> InodeLock<'_> {
         InodeLock::new(self)
     }
 
     /// Takes `i_rwsem` for reading: size changes wait.
-    pub(crate) fn read_lock(self) -> InodeReadLock<'a> {
+    pub(crate) fn read_lock(&self) -> InodeReadLock<'_> {
         InodeReadLock::new(self)
     }
 }
@@ -136,7 +130,7 @@ impl NewInode {
     }
 
     /// The inode, for as long as this reference is held.
-    pub(crate) fn inode(&self) -> Inode<'_> {
+    pub(crate) fn inode(&self) -> &Inode {
         // SAFETY: By the type invariants the reference keeps the inode live
         // while `self` is borrowed.
         unsafe { Inode::from_raw(self.0.as_ptr()) }
@@ -158,45 +152,40 @@ impl Drop for NewInode {
     }
 }
 
-/// A dentry the VFS handed to a directory operation, valid for `'a`.
+/// A dentry the VFS handed to a directory operation, used as `&'a Dentry`.
 ///
 /// # Invariants
 ///
-/// `ptr` points to a dentry of an rramfs superblock that stays valid for
-/// `'a`.
-#[derive(Clone, Copy)]
-pub(crate) struct Dentry<'a> {
-    ptr: NonNull<bindings::dentry>,
-    _p: PhantomData<&'a bindings::dentry>,
-}
+/// A `&'a Dentry` refers to a dentry of an rramfs superblock that stays
+/// valid for `'a`.
+#[repr(transparent)]
+pub(crate) struct Dentry(Opaque<bindings::dentry>);
 
-impl<'a> Dentry<'a> {
+impl Dentry {
     /// Wraps a dentry.
     ///
     /// # Safety
     ///
     /// `ptr` is a dentry of an rramfs superblock, valid for `'a`.
-    pub(crate) unsafe fn from_raw(ptr: *mut bindings::dentry) -> Self {
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::dentry) -> &'a Dentry {
         // INVARIANT: By the safety requirements.
-        Dentry {
-            // SAFETY: A valid dentry is not null.
-            ptr: unsafe { NonNull::new_unchecked(ptr) },
-            _p: PhantomData,
-        }
+        // SAFETY: `Dentry` is a transparent wrapper of the C dentry, which
+        // is valid for `'a`.
+        unsafe { &*ptr.cast::<Dentry>() }
     }
 
     /// The raw dentry, for the calls this type does not cover yet.
-    pub(crate) fn as_raw(self) -> *mut bindings::dentry {
-        self.ptr.as_ptr()
+    pub(crate) fn as_raw(&self) -> *mut bindings::dentry {
+        self.0.get()
     }
 
     /// Makes this negative dentry `inode`, and pins it (the name lives only
     /// in the dcache, as in ramfs) until unlink or rmdir drops the pin.
     /// The caller holds the parent directory's lock (`parent`).
-    pub(crate) fn make_persistent(self, _parent: InodeLocked<'_>, inode: NewInode) {
+    pub(crate) fn make_persistent(&self, _parent: InodeLocked<'_>, inode: NewInode) {
         // SAFETY: By the type invariants the dentry is valid; it is
         // negative and its parent is locked, as the VFS guarantees in a
         // directory operation; the inode's reference goes to the dentry.
-        unsafe { bindings::rramfs_d_make_persistent(self.ptr.as_ptr(), inode.into_raw()) };
+        unsafe { bindings::rramfs_d_make_persistent(self.as_raw(), inode.into_raw()) };
     }
 }

@@ -117,7 +117,7 @@ impl<'a> Kiocb<'a> {
     }
 
     /// The page cache of the file.
-    pub(crate) fn mapping(&self) -> Mapping<'a> {
+    pub(crate) fn mapping(&self) -> &'a Mapping {
         // SAFETY: By the type invariants the file is an open rramfs file:
         // its mapping belongs to a live rramfs inode for `'a`.
         unsafe { Mapping::from_raw((*(*self.ptr.as_ptr()).ki_filp).f_mapping) }

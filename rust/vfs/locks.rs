@@ -12,8 +12,6 @@
 //! the caller already holds, deadlocks (and lockdep reports it); it is not
 //! memory-unsafe, so the guards' constructors are safe.
 
-use core::marker::PhantomData;
-
 use super::{Inode, Mapping};
 use crate::bindings;
 
@@ -22,11 +20,11 @@ use crate::bindings;
 /// # Invariants
 ///
 /// The guard holds the inode's `i_rwsem` for writing.
-pub(crate) struct InodeLock<'a>(Inode<'a>);
+pub(crate) struct InodeLock<'a>(&'a Inode);
 
 impl<'a> InodeLock<'a> {
     /// Takes `inode`'s `i_rwsem` for writing.
-    pub(super) fn new(inode: Inode<'a>) -> Self {
+    pub(super) fn new(inode: &'a Inode) -> Self {
         // SAFETY: By `Inode`'s invariants the inode, and so its lock, is
         // live for `'a`.
         unsafe { bindings::down_write(&raw mut (*inode.as_raw()).i_rwsem) };
@@ -38,10 +36,7 @@ impl<'a> InodeLock<'a> {
     /// require it.
     pub(crate) fn locked(&self) -> InodeLocked<'_> {
         // INVARIANT: The guard holds the lock for as long as it is borrowed.
-        InodeLocked {
-            inode: self.0,
-            _p: PhantomData,
-        }
+        InodeLocked { inode: self.0 }
     }
 }
 
@@ -61,8 +56,7 @@ impl Drop for InodeLock<'_> {
 /// value, for all of `'a`.
 #[derive(Clone, Copy)]
 pub(crate) struct InodeLocked<'a> {
-    inode: Inode<'a>,
-    _p: PhantomData<&'a ()>,
+    inode: &'a Inode,
 }
 
 impl<'a> InodeLocked<'a> {
@@ -72,16 +66,13 @@ impl<'a> InodeLocked<'a> {
     /// # Safety
     ///
     /// The caller holds `inode`'s `i_rwsem` for writing for `'a`.
-    pub(crate) unsafe fn assume(inode: Inode<'a>) -> Self {
+    pub(crate) unsafe fn assume(inode: &'a Inode) -> Self {
         // INVARIANT: By the safety requirements.
-        InodeLocked {
-            inode,
-            _p: PhantomData,
-        }
+        InodeLocked { inode }
     }
 
     /// The locked inode.
-    pub(crate) fn inode(self) -> Inode<'a> {
+    pub(crate) fn inode(self) -> &'a Inode {
         self.inode
     }
 
@@ -129,11 +120,11 @@ impl<'a> InodeLocked<'a> {
 /// # Invariants
 ///
 /// The guard holds the inode's `i_rwsem` for reading.
-pub(crate) struct InodeReadLock<'a>(Inode<'a>);
+pub(crate) struct InodeReadLock<'a>(&'a Inode);
 
 impl<'a> InodeReadLock<'a> {
     /// Takes `inode`'s `i_rwsem` for reading.
-    pub(super) fn new(inode: Inode<'a>) -> Self {
+    pub(super) fn new(inode: &'a Inode) -> Self {
         // SAFETY: By `Inode`'s invariants the lock is live for `'a`.
         unsafe { bindings::down_read(&raw mut (*inode.as_raw()).i_rwsem) };
         // INVARIANT: Locked above.
@@ -158,12 +149,12 @@ impl Drop for InodeReadLock<'_> {
 /// # Invariants
 ///
 /// The guard holds the mapping's invalidate lock for writing.
-pub(crate) struct InvalidateLock<'a>(Mapping<'a>);
+pub(crate) struct InvalidateLock<'a>(&'a Mapping);
 
 impl<'a> InvalidateLock<'a> {
     /// Takes the lock (under the inode's `i_rwsem` or no lock: the order
     /// above).
-    pub(super) fn new(mapping: Mapping<'a>) -> Self {
+    pub(super) fn new(mapping: &'a Mapping) -> Self {
         // SAFETY: By `Mapping`'s invariants the mapping is live for `'a`.
         unsafe { bindings::down_write(&raw mut (*mapping.as_raw()).invalidate_lock) };
         // INVARIANT: Locked above.

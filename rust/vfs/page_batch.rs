@@ -175,7 +175,7 @@ impl BatchPage<'_> {
     /// The page's index in `mapping`'s file, if it is a page of that
     /// mapping: a hint, racy by nature (the page may be truncated
     /// meanwhile).
-    pub(crate) fn index_in(self, mapping: Mapping<'_>) -> Option<u64> {
+    pub(crate) fn index_in(self, mapping: &Mapping) -> Option<u64> {
         // SAFETY: The page is held; `mapping` is live.
         let i = unsafe { bindings::rramfs_page_index_in(self.ptr.as_ptr(), mapping.as_raw()) };
         u64::try_from(i).ok()
