@@ -14,7 +14,9 @@ use crate::{
     folio::LockedFolio,
     kver, read,
     super_block::SbInfo,
-    vfs::{cond_resched, fatal_signal_pending, Inode, InodeLocked, IovIter, Kiocb, Mapping},
+    vfs::{
+        cond_resched, fatal_signal_pending, Inode, InodeLocked, IovIter, Kiocb, Mapping, SuperBlock,
+    },
     write,
 };
 
@@ -525,7 +527,7 @@ unsafe extern "C" fn getattr(
         // SAFETY: `path` is a positive path of ours; `stat` is valid.
         unsafe {
             let inode = (*(*path).dentry).d_inode;
-            let align = SbInfo::of((*inode).i_sb).dio_align();
+            let align = SbInfo::of(SuperBlock::from_raw((*inode).i_sb)).dio_align();
             (*stat).dio_mem_align = align;
             (*stat).dio_offset_align = align;
             (*stat).result_mask |= bindings::STATX_DIOALIGN;

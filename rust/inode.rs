@@ -9,7 +9,7 @@ use crate::bindings;
 use crate::{
     dir, file,
     super_block::SbInfo,
-    vfs::{Inode, NewInode},
+    vfs::{Inode, NewInode, SuperBlock},
 };
 
 const S_IFMT: u16 = bindings::S_IFMT as u16;
@@ -32,8 +32,8 @@ pub(crate) unsafe fn new(
     mode: u16,
     dev: bindings::dev_t,
 ) -> Result<NewInode> {
-    // SAFETY: `sb` is a live rramfs superblock.
-    let fsi = unsafe { SbInfo::of(sb) };
+    // SAFETY: `sb` is a live rramfs superblock, for the call.
+    let fsi = SbInfo::of(unsafe { SuperBlock::from_raw(sb) });
     fsi.reserve_inode()?;
     // SAFETY: `sb` is valid; `new_inode` returns null or a new inode.
     let inode = unsafe { bindings::new_inode(sb) };
@@ -78,7 +78,7 @@ pub(crate) unsafe fn new(
 pub(crate) fn new_in(dir: &Inode, mode: u16, dev: bindings::dev_t) -> Result<NewInode> {
     // SAFETY: `dir` is a live rramfs directory (`Inode`), so its superblock
     // is live.
-    unsafe { new(dir.super_block(), dir.as_raw(), mode, dev) }
+    unsafe { new(dir.super_block().as_raw(), dir.as_raw(), mode, dev) }
 }
 
 /// `super_operations::evict_inode`: frees the inode's folios, returning
@@ -92,7 +92,7 @@ pub(crate) unsafe extern "C" fn evict(inode: *mut bindings::inode) {
     // superblock outlives it.
     unsafe {
         bindings::truncate_inode_pages_final(&raw mut (*inode).i_data);
-        let fsi = SbInfo::of((*inode).i_sb);
+        let fsi = SbInfo::of(SuperBlock::from_raw((*inode).i_sb));
         fsi.recalc(Inode::from_raw(inode));
         crate::xattr::free(Inode::from_raw(inode));
         bindings::clear_inode(inode);

@@ -14,7 +14,11 @@ use kernel::prelude::*;
 
 use crate::bindings;
 
-use crate::{inode, kver, stats::Stats, vfs::Inode};
+use crate::{
+    inode, kver,
+    stats::Stats,
+    vfs::{Inode, SuperBlock},
+};
 
 /// `statfs` magic: "rram".
 pub(crate) const RRAMFS_MAGIC: c_ulong = 0x7272_616d;
@@ -101,27 +105,16 @@ impl SbInfo {
     }
 
     /// Returns the `SbInfo` of a mounted superblock.
-    ///
-    /// # Safety
-    ///
-    /// `sb` must be an rramfs superblock between `fill_super` and the end of
-    /// `kill_sb` for all of `'a` (as the kernel crate's `from_raw`
-    /// functions, the caller picks `'a` and vouches for it).  That holds for
-    /// the duration of any callback on one of its live inodes, files or
-    /// folios, which is the only way rramfs reaches it: the returned
-    /// reference must not be kept beyond such a callback.
-    pub(crate) unsafe fn of<'a>(sb: *const bindings::super_block) -> &'a SbInfo {
-        // SAFETY: By the function's safety requirements `s_fs_info` is the
-        // `SbInfo` leaked by `rramfs_fs_info_alloc`, freed only by `kill_sb`.
-        unsafe { &*(*sb).s_fs_info.cast::<SbInfo>() }
+    pub(crate) fn of(sb: &SuperBlock) -> &SbInfo {
+        // SAFETY: By `SuperBlock`'s invariants `s_fs_info` is the `SbInfo`
+        // leaked by `rramfs_fs_info_alloc` (an rramfs superblock gets no
+        // other), freed only at the end of `kill_sb`, after `sb`'s lifetime.
+        unsafe { &*sb.fs_info().cast::<SbInfo>() }
     }
 
     /// Returns the `SbInfo` of the superblock `inode` belongs to.
     pub(crate) fn of_inode(inode: &Inode) -> &SbInfo {
-        // SAFETY: By `Inode`'s invariants the inode's superblock is a
-        // mounted rramfs superblock for as long as the inode is live, which
-        // bounds the returned reference.
-        unsafe { Self::of(inode.super_block()) }
+        Self::of(inode.super_block())
     }
 
     /// The current `prefault=` mode.
@@ -385,18 +378,6 @@ fn userns_limits_error(blocks: u64, inodes: u64) -> Option<&'static CStr> {
     }
 }
 
-/// Returns whether the superblock belongs to a user namespace other than
-/// the initial one (an unprivileged mount).
-///
-/// # Safety
-///
-/// `sb` must be a valid superblock.
-unsafe fn is_userns_mount(sb: *const bindings::super_block) -> bool {
-    // SAFETY: `s_user_ns` is set at allocation and constant afterwards;
-    // taking the address of the static does not access it.
-    unsafe { (*sb).s_user_ns != &raw mut bindings::init_user_ns }
-}
-
 /// Fills a new superblock whose `s_fs_info` is the mount's `SbInfo`.
 ///
 /// # Safety
@@ -408,13 +389,14 @@ pub(crate) unsafe extern "C" fn rramfs_fill_super(
     fc: *mut bindings::fs_context,
     sb: *mut bindings::super_block,
 ) -> c_int {
-    // SAFETY: `sget_fc()` moved the fs_context's `SbInfo` into `s_fs_info`.
-    let fsi = unsafe { SbInfo::of(sb) };
+    // SAFETY: `sget_fc()` moved the fs_context's `SbInfo` into
+    // `s_fs_info`; the superblock lives until `kill_sb`, after this call.
+    let sbr = unsafe { SuperBlock::from_raw(sb) };
+    let fsi = SbInfo::of(sbr);
 
     // ramfs and tmpfs allow unprivileged mounts in a user namespace; rramfs
     // does too, but only within bounded memory limits.
-    // SAFETY: `sb` is valid.
-    if unsafe { is_userns_mount(sb) } {
+    if sbr.in_user_ns() {
         let blocks = fsi.max_blocks.load(Ordering::Relaxed);
         if let Some(msg) = userns_limits_error(blocks, fsi.max_inodes.load(Ordering::Relaxed)) {
             return fc_error(fc, msg);
@@ -475,10 +457,10 @@ pub(crate) unsafe extern "C" fn rramfs_reconfigure(
     new_fsi: *mut c_void,
 ) -> c_int {
     // SAFETY: See the function's safety requirements.
-    let (fsi, new) = unsafe { (SbInfo::of(sb), &*new_fsi.cast::<SbInfo>()) };
+    let (sb, new) = unsafe { (SuperBlock::from_raw(sb), &*new_fsi.cast::<SbInfo>()) };
+    let fsi = SbInfo::of(sb);
     let seen = |o: bindings::rramfs_opt| new.seen & (1 << o) != 0;
-    // SAFETY: `sb` is valid.
-    let userns = unsafe { is_userns_mount(sb) };
+    let userns = sb.in_user_ns();
 
     let mut blocks = fsi.max_blocks.load(Ordering::Relaxed);
     let mut inodes = fsi.max_inodes.load(Ordering::Relaxed);
@@ -544,7 +526,7 @@ pub(crate) unsafe extern "C" fn rramfs_stats_show(
     sb: *mut bindings::super_block,
 ) {
     // SAFETY: See the function's safety requirements.
-    let fsi = unsafe { SbInfo::of(sb) };
+    let fsi = SbInfo::of(unsafe { SuperBlock::from_raw(sb) });
     fsi.stats.show(m);
     let lines = [
         (c"blocks_used", fsi.used_blocks.load(Ordering::Relaxed)),
@@ -564,10 +546,9 @@ pub(crate) unsafe extern "C" fn rramfs_stats_show(
 /// Called only by the kernel through rramfs's operation tables, with
 /// valid arguments and the locks that operation's contract documents.
 unsafe extern "C" fn statfs(dentry: *mut bindings::dentry, buf: *mut bindings::kstatfs) -> c_int {
-    // SAFETY: The VFS passes a dentry of a mounted rramfs superblock.
-    let sb = unsafe { (*dentry).d_sb };
-    // SAFETY: As above.
-    let fsi = unsafe { SbInfo::of(sb) };
+    // SAFETY: The VFS passes a dentry of a mounted rramfs superblock,
+    // mounted for the call.
+    let fsi = SbInfo::of(unsafe { SuperBlock::from_raw((*dentry).d_sb) });
     let used_b = fsi.used_blocks.load(Ordering::Relaxed);
     let used_isp = fsi.used_ispace.load(Ordering::Relaxed);
     let max_b = fsi.max_blocks.load(Ordering::Relaxed);
@@ -600,8 +581,9 @@ unsafe extern "C" fn show_options(
     m: *mut bindings::seq_file,
     root: *mut bindings::dentry,
 ) -> c_int {
-    // SAFETY: The VFS passes the root of a mounted rramfs superblock.
-    let fsi = unsafe { SbInfo::of((*root).d_sb) };
+    // SAFETY: The VFS passes the root of a mounted rramfs superblock,
+    // mounted for the call.
+    let fsi = SbInfo::of(unsafe { SuperBlock::from_raw((*root).d_sb) });
     let half = SbInfo::new();
     let show = |fmt: &CStr, v: u64| {
         // SAFETY: `m` is valid and every format used takes one u64.

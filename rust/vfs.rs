@@ -14,6 +14,7 @@
 //!   [`InodeLocked`] for its `i_rwsem`; [`NewInode`], one being created,
 //!   and [`Dentry`], the name it gets.
 //! - [`Mapping`]: the page cache of an rramfs inode, and [`InvalidateLock`].
+//! - [`SuperBlock`]: a mounted rramfs superblock.
 //! - [`FolioRef`]: a referenced page-cache folio.
 //! - [`PageBatch`]: the caller's pages of an O_DIRECT call, pinned or not.
 //! - [`fatal_signal_pending`], [`cond_resched`]: the current task.
@@ -25,6 +26,7 @@ mod kiocb;
 mod locks;
 mod mapping;
 mod page_batch;
+mod super_block;
 mod task;
 
 pub(crate) use folio_ref::{clamp_page_copy, FolioRef};
@@ -34,6 +36,7 @@ pub(crate) use kiocb::Kiocb;
 pub(crate) use locks::{InodeLock, InodeLocked, InodeReadLock, InvalidateLock};
 pub(crate) use mapping::Mapping;
 pub(crate) use page_batch::{BatchPage, PageBatch, BATCH_PAGES};
+pub(crate) use super_block::SuperBlock;
 pub(crate) use task::{cond_resched, fatal_signal_pending};
 
 use kernel::{ffi::c_int, prelude::*};

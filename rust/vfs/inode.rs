@@ -10,7 +10,7 @@ use kernel::ffi::c_void;
 use kernel::prelude::*;
 use kernel::types::Opaque;
 
-use super::{to_result, InodeLock, InodeLocked, InodeReadLock, Mapping};
+use super::{to_result, InodeLock, InodeLocked, InodeReadLock, Mapping, SuperBlock};
 use crate::bindings;
 
 /// A live rramfs inode, used as `&'a Inode`: the C object itself behind
@@ -43,9 +43,10 @@ impl Inode {
     }
 
     /// The superblock the inode belongs to (mounted, by the invariants).
-    pub(crate) fn super_block(&self) -> *mut bindings::super_block {
-        // SAFETY: By the type invariants the inode is live.
-        unsafe { (*self.as_raw()).i_sb }
+    pub(crate) fn super_block(&self) -> &SuperBlock {
+        // SAFETY: By the type invariants the inode is live while `self` is
+        // borrowed, and its superblock is mounted for at least as long.
+        unsafe { SuperBlock::from_raw((*self.as_raw()).i_sb) }
     }
 
     /// The inode's page cache.
