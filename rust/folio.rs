@@ -290,8 +290,13 @@ impl LockedFolio {
         len: usize,
         copied: usize,
     ) {
-        // SAFETY: The folio is valid.
-        unsafe { bindings::rramfs_flush_dcache_folio(self.folio) };
+        // A call only where the architecture needs one (not x86).
+        // SAFETY: Reads a constant; the folio is valid.
+        unsafe {
+            if bindings::rramfs_flush_dcache_needed {
+                bindings::rramfs_flush_dcache_folio(self.folio);
+            }
+        }
         if !self.is_uptodate() {
             self.zero(offset + copied, offset + len);
             // SAFETY: The folio is locked, charged, and all of it was

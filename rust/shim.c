@@ -407,11 +407,6 @@ void rramfs_flush_dcache_folio(struct folio *folio)
 	flush_dcache_folio(folio);
 }
 
-size_t rramfs_iov_iter_count(const struct iov_iter *i)
-{
-	return iov_iter_count(i);
-}
-
 bool rramfs_fatal_signal_pending(void)
 {
 	return fatal_signal_pending(current);
@@ -433,6 +428,7 @@ void rramfs_i_size_write(struct inode *inode, loff_t size)
 }
 
 /* Flags that are macros (with casts) in C, as values Rust can read. */
+const bool rramfs_flush_dcache_needed = ARCH_IMPLEMENTS_FLUSH_DCACHE_PAGE;
 const unsigned long rramfs_sb_nosec = SB_NOSEC;
 const loff_t rramfs_max_lfs_filesize = MAX_LFS_FILESIZE;
 const int rramfs_iocb_nowait = IOCB_NOWAIT;

@@ -54,11 +54,17 @@ pub(crate) fn perform_write(
     let mut empty_past_eof: Option<(i64, i64)> = None;
     // What is left of `from`: only the copies below advance it.
     let mut count = from.count();
+    let mut first = true;
     while count > 0 {
-        if fatal_signal_pending() {
+        // A fatal signal ends a long write between chunks (and a slow-path
+        // retry).  Not before the first chunk: the task dies on its way
+        // back to user space anyway, and a one-chunk write is over sooner
+        // than the check would end it.
+        if !first && fatal_signal_pending() {
             status = Err(EINTR);
             break;
         }
+        first = false;
         let index = (pos as u64) >> bindings::PAGE_SHIFT;
         let page_left = bindings::PAGE_SIZE - (pos as usize & (bindings::PAGE_SIZE - 1));
         // A chunk boundary is also a page boundary, so a write that ends
@@ -129,7 +135,11 @@ pub(crate) fn perform_write(
         pos += copied as i64;
         written += copied;
         count -= copied;
-        cond_resched();
+        // Between chunks only: the return to user space is a preemption
+        // point after the last.
+        if count > 0 {
+            cond_resched();
+        }
     }
 
     if let (Some((start, last)), Err(_)) = (empty_past_eof, &status) {

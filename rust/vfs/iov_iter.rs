@@ -39,9 +39,20 @@ impl<'a> IovIter<'a> {
     }
 
     /// The bytes left in the buffer.
+    #[inline]
     pub(crate) fn count(&self) -> usize {
-        // SAFETY: By the type invariants the iov_iter is live.
-        unsafe { bindings::rramfs_iov_iter_count(self.ptr.as_ptr()) }
+        // `iov_iter_count()` is a read of the field (every iterator type
+        // keeps `count` in the same anonymous struct on 6.12 and 7.3), as
+        // the kernel crate's `kernel::iov` reads it.
+        // SAFETY: By the type invariants the iov_iter is live; `count` is
+        // valid for every iterator type.
+        unsafe {
+            (*self.ptr.as_ptr())
+                .__bindgen_anon_1
+                .__bindgen_anon_1
+                .as_ref()
+                .count
+        }
     }
 
     /// The OR of the buffer's segment addresses and lengths: what
