@@ -126,25 +126,33 @@ fn per_op(ops: usize, mut f: impl FnMut(usize)) -> f64 {
     ns
 }
 
-/// pwrite of `size` bytes at offset 0 of a cached file, `ops` times (the
-/// will-it-scale pwrite1 shape).
-fn pwrite1(dir: &str, size: usize, ops: usize) -> f64 {
-    let p = format!("{dir}/pwrite1");
-    let fd = open(&p, libc::O_RDWR);
+/// Runs `f` on a new file `name` in `dir` and a page-aligned 4 KiB
+/// buffer, then removes both.
+fn with_file(dir: &str, name: &str, f: impl FnOnce(i32, *mut u8) -> f64) -> f64 {
+    let p = format!("{dir}/{name}");
+    let fd = open(&p, libc::O_RDWR | libc::O_TRUNC);
     let buf = aligned(4096);
-    // SAFETY: Valid fd and buffer; warm the page cache first.
-    unsafe { libc::pwrite(fd, buf.cast(), 4096, 0) };
-    // SAFETY: As above.
-    let r = per_op(ops, |_| unsafe {
-        libc::pwrite(fd, buf.cast(), size, 0);
-    });
-    // SAFETY: Plain syscalls.
+    let r = f(fd, buf);
+    // SAFETY: Our fd, file and mapping.
     unsafe {
         libc::close(fd);
         libc::unlink(cpath(&p).as_ptr());
         libc::munmap(buf.cast(), 4096);
     }
     r
+}
+
+/// pwrite of `size` bytes at offset 0 of a cached file, `ops` times (the
+/// will-it-scale pwrite1 shape).
+fn pwrite1(dir: &str, size: usize, ops: usize) -> f64 {
+    with_file(dir, "pwrite1", |fd, buf| {
+        // SAFETY: Valid fd and buffer; warm the page cache first.
+        unsafe { libc::pwrite(fd, buf.cast(), 4096, 0) };
+        // SAFETY: As above.
+        per_op(ops, |_| unsafe {
+            libc::pwrite(fd, buf.cast(), size, 0);
+        })
+    })
 }
 
 /// Writes of `size` bytes appending to a new file until `total` bytes.
@@ -169,6 +177,86 @@ fn stream(dir: &str, size: usize, total: usize, direct: bool) -> f64 {
         libc::close(fd);
         libc::unlink(cpath(&p).as_ptr());
         libc::munmap(buf.cast(), size.max(4096));
+    }
+    r
+}
+
+/// Sequential `write`s of `size` bytes, back to offset 0 at 1 MiB (the
+/// will-it-scale write1 shape: `write`, not `pwrite`, so the file
+/// position moves).
+fn write1(dir: &str, size: usize, ops: usize) -> f64 {
+    const FILESIZE: usize = 1 << 20;
+    with_file(dir, "write1", |fd, buf| {
+        let mut at = 0usize;
+        // SAFETY: Valid fd and buffer.
+        per_op(ops, |_| unsafe {
+            if at + size > FILESIZE {
+                libc::lseek(fd, 0, libc::SEEK_SET);
+                at = 0;
+            }
+            assert_eq!(libc::write(fd, buf.cast(), size), size as isize);
+            at += size;
+        })
+    })
+}
+
+/// `pread` of `size` bytes at offset 0 of a cached file (will-it-scale
+/// pread1).
+fn pread1(dir: &str, size: usize, ops: usize) -> f64 {
+    with_file(dir, "pread1", |fd, buf| {
+        // SAFETY: Valid fd and buffer; the page is cached from here on.
+        unsafe { libc::pwrite(fd, buf.cast(), 4096, 0) };
+        // SAFETY: As above.
+        per_op(ops, |_| unsafe {
+            assert_eq!(libc::pread(fd, buf.cast(), size, 0), size as isize);
+        })
+    })
+}
+
+/// Write faults through a shared mapping of a `pages`-page file, one store
+/// per page, cost per page.  `clean`: the file holds data and every page
+/// was read through the mapping first, so each store is a write-protect
+/// fault on a cached page (`page_mkwrite` where the filesystem has one);
+/// otherwise the file is a hole and each store is its page's first touch.
+fn mmap_write_faults(dir: &str, pages: usize, clean: bool) -> f64 {
+    let p = format!("{dir}/mmapfault");
+    let fd = open(&p, libc::O_RDWR | libc::O_TRUNC);
+    let len = pages * 4096;
+    // SAFETY: Valid fd; a shared mapping of `len` bytes of the file.
+    let map = unsafe {
+        if clean {
+            let buf = aligned(1 << 20);
+            for off in (0..len).step_by(1 << 20) {
+                libc::pwrite(fd, buf.cast(), (1 << 20).min(len - off), off as i64);
+            }
+            libc::munmap(buf.cast(), 1 << 20);
+        } else {
+            assert_eq!(libc::ftruncate(fd, len as i64), 0);
+        }
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_SHARED,
+            fd,
+            0,
+        )
+    };
+    assert_ne!(map, libc::MAP_FAILED);
+    let base = map.cast::<u8>();
+    if clean {
+        for i in 0..pages {
+            // SAFETY: Inside the mapping.
+            std::hint::black_box(unsafe { base.add(i * 4096).read_volatile() });
+        }
+    }
+    // SAFETY: Inside the mapping.
+    let r = per_op(pages, |i| unsafe { base.add(i * 4096).write_volatile(1) });
+    // SAFETY: Our mapping and fd.
+    unsafe {
+        libc::munmap(map, len);
+        libc::close(fd);
+        libc::unlink(cpath(&p).as_ptr());
     }
     r
 }
@@ -288,6 +376,31 @@ fn main() {
             Box::new(move |d: &str| pwrite1(d, size, small_ops)),
         ));
     }
+    for size in [1usize, 4096] {
+        cases.push((
+            format!("write1 {size} B"),
+            buffered.clone(),
+            Box::new(move |d: &str| write1(d, size, small_ops)),
+        ));
+    }
+    for size in [1usize, 4096] {
+        cases.push((
+            format!("pread1 {size} B"),
+            buffered.clone(),
+            Box::new(move |d: &str| pread1(d, size, small_ops)),
+        ));
+    }
+    let fault_pages = if o.quick { 64 } else { 4096 };
+    cases.push((
+        "mmap write fault, hole".into(),
+        buffered.clone(),
+        Box::new(move |d: &str| mmap_write_faults(d, fault_pages, false)),
+    ));
+    cases.push((
+        "mmap write fault, clean".into(),
+        buffered.clone(),
+        Box::new(move |d: &str| mmap_write_faults(d, fault_pages, true)),
+    ));
     for size in [64usize << 10, 1 << 20] {
         let label = if size == 1 << 20 {
             "1 MiB".to_string()
