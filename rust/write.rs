@@ -54,17 +54,7 @@ pub(crate) fn perform_write(
     let mut empty_past_eof: Option<(i64, i64)> = None;
     // What is left of `from`: only the copies below advance it.
     let mut count = from.count();
-    let mut first = true;
     while count > 0 {
-        // A fatal signal ends a long write between chunks (and a slow-path
-        // retry).  Not before the first chunk: the task dies on its way
-        // back to user space anyway, and a one-chunk write is over sooner
-        // than the check would end it.
-        if !first && fatal_signal_pending() {
-            status = Err(EINTR);
-            break;
-        }
-        first = false;
         let index = (pos as u64) >> bindings::PAGE_SHIFT;
         let page_left = bindings::PAGE_SIZE - (pos as usize & (bindings::PAGE_SIZE - 1));
         // A chunk boundary is also a page boundary, so a write that ends
@@ -130,14 +120,24 @@ pub(crate) fn perform_write(
                 status = Err(EFAULT);
                 break;
             }
+            if fatal_signal_pending() {
+                status = Err(EINTR);
+                break;
+            }
             continue;
         }
         pos += copied as i64;
         written += copied;
         count -= copied;
-        // Between chunks only: the return to user space is a preemption
-        // point after the last.
+        // A fatal signal ends a long write between chunks (and a slow-path
+        // retry, above); cond_resched() lets others run between them.  Not
+        // after the last chunk: the task dies, or can be preempted, on its
+        // way back to user space anyway.
         if count > 0 {
+            if fatal_signal_pending() {
+                status = Err(EINTR);
+                break;
+            }
             cond_resched();
         }
     }
