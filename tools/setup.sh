@@ -15,6 +15,9 @@ APT_PKGS=(
 	make bc flex bison libelf-dev libssl-dev cpio kmod dwarves xz-utils
 	# VM: QEMU, and udev because virtme-ng's init needs systemd-udevd
 	qemu-system-x86 udev python3-venv
+	# make attrib: its QEMU plugin is built with gcc; binutils' c++filt
+	# demangles the Rust symbols it reports
+	gcc binutils
 	# guest-side test tools: peers and device helpers
 	fio stress-ng e2fsprogs util-linux attr acl
 	# groupadd/useradd for pjdfstest's dummy users (in the guest)
