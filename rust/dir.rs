@@ -4,7 +4,7 @@
 //! positive dentry is pinned (persistent) until unlink/rmdir.
 
 use core::ffi::CStr;
-use kernel::error::to_result;
+
 use kernel::ffi::{c_char, c_int, c_uint};
 use kernel::prelude::*;
 
@@ -12,7 +12,7 @@ use crate::bindings;
 
 use crate::{
     inode, kver,
-    vfs::{Dentry, Inode, InodeLocked, NewInode},
+    vfs::{to_result, Dentry, Inode, InodeLocked, NewInode},
 };
 
 /// Makes `dentry` a new inode of `mode` in `dir`, and updates `dir`'s

@@ -7,7 +7,7 @@
 //! fsync are the kernel's generic page-cache implementations.
 
 use kernel::ffi::{c_int, c_long, c_uint, c_void};
-use kernel::{error::to_result, prelude::*};
+use kernel::prelude::*;
 
 use crate::{
     bindings, dio, folio,
@@ -15,7 +15,8 @@ use crate::{
     kver, read,
     super_block::SbInfo,
     vfs::{
-        cond_resched, fatal_signal_pending, Inode, InodeLocked, IovIter, Kiocb, Mapping, SuperBlock,
+        cond_resched, fatal_signal_pending, to_result, Inode, InodeLocked, IovIter, Kiocb, Mapping,
+        SuperBlock,
     },
     write,
 };

@@ -50,7 +50,7 @@ impl kernel::Module for Rramfs {
         // SAFETY: Called once at module load; the shim's file_system_type is
         // static and its callbacks are the Rust functions of this crate,
         // which live as long as the module.
-        kernel::error::to_result(unsafe { bindings::rramfs_register() })?;
+        vfs::to_result(unsafe { bindings::rramfs_register() })?;
         Ok(Rramfs)
     }
 }

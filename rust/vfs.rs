@@ -41,8 +41,9 @@ pub(crate) use task::{cond_resched, fatal_signal_pending};
 
 use kernel::{ffi::c_int, prelude::*};
 
-/// `kernel::error::to_result()`, inline: the kernel crate's is an
-/// out-of-line call, which the write path makes on every call.
+/// `kernel::error::to_result()`, inline; rramfs uses this one throughout.
+/// The kernel crate's is an out-of-line call, which the write path would
+/// make on every call.
 #[inline]
 pub(crate) fn to_result(err: c_int) -> Result {
     if err < 0 {
