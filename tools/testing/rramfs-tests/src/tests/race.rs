@@ -1,8 +1,8 @@
 //! Concurrency on the same file, bounded and repeated: O_DIRECT against
 //! truncation, hole punching, page faults and MADV_DONTNEED; ABBA across
 //! two files with transfers longer than a DIO batch; many appenders; a
-//! fatal signal in the middle of a long DIO write; umount and rmmod under
-//! load.  Each checks the data (and the accounting), not only that nothing
+//! fatal signal in the middle of a long buffered or O_DIRECT write; umount
+//! and rmmod under load.  Each checks the data (and the accounting), not only that nothing
 //! hangs; the VM run adds the kernel log, FOLL_PIN balance and unload.
 
 use crate::harness::TestResult;
@@ -15,6 +15,7 @@ crate::tests![
     dio_against_truncate_punch_and_faults => 900,
     abba_longer_than_a_batch => 900,
     appenders_buffered_and_direct => 900,
+    fatal_signal_mid_buffered_write => 600,
     fatal_signal_mid_dio_write => 600,
     umount_and_rmmod_under_load => 600,
 ];
@@ -254,41 +255,79 @@ fn appenders_buffered_and_direct() -> TestResult {
     Ok(())
 }
 
-/// A process killed (SIGKILL) in the middle of a 48 MiB O_DIRECT write:
-/// the call ends (no hang), what it wrote is a prefix of the data, the
-/// file's blocks match its size, and the file stays usable.  The VM run
-/// checks that every pinned page was unpinned.
+/// A process killed (SIGKILL) in the middle of a long buffered write.
+fn fatal_signal_mid_buffered_write() -> TestResult {
+    killed_mid_write(false)
+}
+
+/// A process killed (SIGKILL) in the middle of a long O_DIRECT write.
 fn fatal_signal_mid_dio_write() -> TestResult {
-    const LEN: usize = 48 << 20;
+    killed_mid_write(true)
+}
+
+/// A child writes 64 MiB in one call; once the file has grown past 8 MiB
+/// (so the write is under way, with most of it to go), it gets SIGKILL.
+/// The call must stop there — a write checks for a fatal signal between
+/// chunks (buffered) and batches (O_DIRECT) — and end cleanly: the file
+/// holds a prefix of the data, its blocks match its size, and it stays
+/// usable.  A write that ignores the signal runs to its end, which fails
+/// the test when it happens in every attempt.  The VM run checks that
+/// every pinned page was unpinned.
+fn killed_mid_write(direct: bool) -> TestResult {
+    const LEN: usize = 64 << 20;
+    const UNDER_WAY: i64 = 8 << 20;
     let m = Mount::new("size=128m")?;
     let path = m.path("f");
     let (src, data) = filled(LEN, 62)?;
+    let mut ran_to_end = 0;
     for attempt in 0..3u32 {
         std::fs::write(&path, b"").map_err(|e| e.to_string())?;
+        let fd = open(&path, libc::O_RDWR, 0).map_err(|e| e.to_string())?;
         // SAFETY: Fork; the child writes and exits (or is killed).
         let pid = unsafe { libc::fork() };
         if pid == 0 {
-            let fd = open(&path, libc::O_WRONLY | libc::O_DIRECT, 0).unwrap_or(-1);
+            let flags = libc::O_WRONLY | if direct { libc::O_DIRECT } else { 0 };
+            let wfd = open(&path, flags, 0).unwrap_or(-1);
             // SAFETY: Our buffer of `LEN` bytes.
-            unsafe { libc::write(fd, src.ptr.cast(), LEN) };
-            // SAFETY: Leave the child.
-            unsafe { libc::_exit(0) };
+            let r = unsafe { libc::write(wfd, src.ptr.cast(), LEN) };
+            // SAFETY: Leave the child; 3 says the write failed at once.
+            unsafe { libc::_exit(if r <= 0 { 3 } else { 0 }) };
         }
-        std::thread::sleep(std::time::Duration::from_millis(200 + 300 * attempt as u64));
-        // SAFETY: Our child.
-        unsafe { libc::kill(pid, libc::SIGKILL) };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
         let mut st = 0;
-        // SAFETY: Our child.
-        unsafe { libc::waitpid(pid, &mut st, 0) };
-        let size = std::fs::metadata(&path).map_err(|e| e.to_string())?.len() as usize;
-        ensure!(size <= LEN, "size {size}");
-        let got = std::fs::read(&path).map_err(|e| e.to_string())?;
+        let exited = loop {
+            if fsize(fd) >= UNDER_WAY {
+                break false;
+            }
+            // SAFETY: Our child.
+            if unsafe { libc::waitpid(pid, &mut st, libc::WNOHANG) } == pid {
+                break true;
+            }
+            if std::time::Instant::now() > deadline {
+                // SAFETY: Our child.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+                return Err(format!("attempt {attempt}: the write never reached 8 MiB"));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        };
+        if !exited {
+            // SAFETY: Our child.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            // SAFETY: Our child.
+            unsafe { libc::waitpid(pid, &mut st, 0) };
+        }
         ensure!(
-            got[..] == data[..size],
+            !exited || (libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 0),
+            "attempt {attempt}: the writer failed on its own (status {st:#x})"
+        );
+        let size = fsize(fd) as usize;
+        ensure!(size <= LEN, "attempt {attempt}: size {size}");
+        ensure!(
+            read_at(fd, 0, LEN + 1)? == data[..size],
             "attempt {attempt}: not a prefix of the data"
         );
-        let fd = open(&path, libc::O_RDWR, 0).map_err(|e| e.to_string())?;
         ensure_eq!(m.stats()?.get("blocks_used") as i64, fblocks(fd) / 8);
+        ran_to_end += (size == LEN) as u32;
         ensure_eq!(ftruncate(fd, 0), Ok(()));
         ensure_eq!(
             m.stats()?.get("blocks_used"),
@@ -297,6 +336,10 @@ fn fatal_signal_mid_dio_write() -> TestResult {
         );
         close(fd);
     }
+    ensure!(
+        ran_to_end < 3,
+        "SIGKILLed with 56 of 64 MiB to go, the write ran to its end in every attempt"
+    );
     Ok(())
 }
 
