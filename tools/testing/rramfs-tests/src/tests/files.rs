@@ -275,10 +275,9 @@ fn fallocate_modes() -> TestResult {
     // Default mode: allocates, extends the size, reads zeros, charges.
     fallocate(fd, 0, 0, 1 << 20).map_err(|e| format!("fallocate: {e}"))?;
     ensure_eq!(std::fs::metadata(m.path("f")).unwrap().len(), 1 << 20);
-    ensure!(
-        m.stats()?.get("blocks_used") >= 256,
-        "fallocate did not charge"
-    );
+    // Exactly the range's pages: not one more past a page-aligned end.
+    ensure_eq!(m.stats()?.get("blocks_used"), 256, "pages charged");
+    ensure_eq!(fblocks(fd), 2048, "st_blocks");
     ensure!(
         read_at(fd, 0, 1 << 20)?.iter().all(|&b| b == 0),
         "fallocated range not zero"
@@ -287,10 +286,8 @@ fn fallocate_modes() -> TestResult {
     fallocate(fd, libc::FALLOC_FL_KEEP_SIZE, 1 << 20, 1 << 20)
         .map_err(|e| format!("keep_size: {e}"))?;
     ensure_eq!(std::fs::metadata(m.path("f")).unwrap().len(), 1 << 20);
-    ensure!(
-        std::fs::metadata(m.path("f")).unwrap().blocks() >= 4096,
-        "st_blocks does not count preallocation"
-    );
+    ensure_eq!(fblocks(fd), 4096, "st_blocks with the preallocation");
+    ensure_eq!(m.stats()?.get("blocks_used"), 512, "pages charged");
     // PUNCH_HOLE: zeros, frees, keeps the size.
     let data = pattern(13, 0, 1 << 20);
     ensure_eq!(pwrite(fd, data.as_ptr(), data.len(), 0), Ok(data.len()));
