@@ -10,6 +10,7 @@ mod files;
 mod fuzz;
 mod namespace;
 mod options;
+mod pressure;
 mod race;
 mod write;
 
@@ -25,9 +26,11 @@ pub fn all() -> Vec<Test> {
     v.extend(edges::tests());
     v.extend(fuzz::tests());
     v.extend(race::tests());
-    // Only the debug kernel flavor can inject faults (make check's debug run).
+    // Only the debug kernel flavor can inject faults and has the memory
+    // controller (make check's debug run).
     if std::env::var("RRAMFS_FLAVOR").as_deref() == Ok("debug") {
         v.extend(faults::tests());
+        v.extend(pressure::tests());
     }
     v
 }
