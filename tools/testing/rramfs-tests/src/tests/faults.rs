@@ -7,6 +7,11 @@
 //! charge and inode space return to consistent values.  The VM run adds
 //! FOLL_PIN balance and kmemleak.
 //!
+//! Besides the first-N failures, `each_failure` fails a call's injection
+//! points one at a time (`/proc/thread-self/fail-nth`, as syzkaller does):
+//! the n-th allocation or user copy of the call fails, for every n, so
+//! every error path the call can take is taken once.
+//!
 //! These tests are listed only when `RRAMFS_FLAVOR=debug` (make check's
 //! debug run): the default kernel has no fault injection.
 
@@ -22,6 +27,8 @@ crate::tests![
     fallocate_alloc_failures => 600,
     xattr_set_alloc_failures => 600,
     mount_alloc_failures => 600,
+    namespace_ops_each_failure => 900,
+    mmap_faults_each_failure => 900,
 ];
 
 fn knob(kind: &str, name: &str, v: &str) {
@@ -324,5 +331,404 @@ fn mount_alloc_failures() -> TestResult {
         std::fs::write(m.path("x"), b"ok").map_err(|e| e.to_string())?;
     }
     ensure!(failed > 0, "no injected failure reached the mount");
+    Ok(())
+}
+
+/// Makes allocations that may sleep injection points too (failslab and
+/// fail_page_alloc skip them by default), order-0 pages included, with
+/// the failures' log off and no random failure armed.
+fn count_every_allocation() {
+    for k in ["failslab", "fail_page_alloc", "fail_usercopy"] {
+        knob(k, "probability", "0");
+        knob(k, "verbose", "0");
+        if k != "fail_usercopy" {
+            knob(k, "ignore-gfp-wait", "N");
+        }
+    }
+    knob("fail_page_alloc", "ignore-gfp-highmem", "N");
+    knob("fail_page_alloc", "min-order", "0");
+}
+
+/// The calling task's `fail-nth` file, opened before anything is armed.
+struct FailNth(std::fs::File);
+
+impl FailNth {
+    fn open() -> Result<FailNth, String> {
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/proc/thread-self/fail-nth")
+            .map(FailNth)
+            .map_err(|e| format!("fail-nth: {e}"))
+    }
+
+    /// From now on, this task's `n`-th injection point fails.
+    fn arm(&self, n: u32) {
+        use std::os::unix::fs::FileExt;
+        self.0
+            .write_at(n.to_string().as_bytes(), 0)
+            .expect("arming fail-nth");
+    }
+
+    /// Whether the armed failure was never reached; disarms it.  (The read
+    /// is an injection point itself: when it is the one that fails, the
+    /// call had not reached it either.)
+    fn unreached(&self) -> bool {
+        use std::os::unix::fs::FileExt;
+        let mut b = [0u8; 16];
+        let left = match self.0.read_at(&mut b, 0) {
+            Ok(n) => String::from_utf8_lossy(&b[..n]).trim() != "0",
+            Err(_) => true,
+        };
+        let _ = self.0.write_at(b"0", 0);
+        left
+    }
+}
+
+/// Runs `op` in a thread of its own whose n-th injection point fails, for
+/// n = 1, 2, ... until a run reaches no failure; `judge(n, result)` checks
+/// each run's outcome and the state it left (and undoes the call).
+/// Returns how many points the call has.
+fn each_failure<R: Send>(
+    what: &str,
+    op: impl Fn() -> R + Sync,
+    mut judge: impl FnMut(R) -> TestResult,
+) -> Result<u32, String> {
+    count_every_allocation();
+    for n in 1..=1000u32 {
+        let (r, unreached) = std::thread::scope(|s| {
+            s.spawn(|| {
+                let f = FailNth::open()?;
+                f.arm(n);
+                let r = op();
+                Ok::<_, String>((r, f.unreached()))
+            })
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e))
+        })?;
+        judge(r).map_err(|e| format!("{what}, injection point {n} failed: {e}"))?;
+        if unreached {
+            return Ok(n - 1);
+        }
+    }
+    Err(format!("{what}: more than 1000 injection points"))
+}
+
+/// The result of a libc call that returns -1 and sets errno.
+fn errno_result(r: i32) -> Result<(), i32> {
+    if r < 0 {
+        Err(last_errno())
+    } else {
+        Ok(())
+    }
+}
+
+/// Every namespace operation that allocates — create, mkdir, symlink,
+/// mknod, link, O_TMPFILE, rename with a whiteout, setxattr — with each of
+/// its allocations and user copies failing in turn: it fails with ENOMEM
+/// (EFAULT for a copy) and leaves no name, inode or inode space behind,
+/// or it succeeds whole.
+fn namespace_ops_each_failure() -> TestResult {
+    type Op = fn(&[CString]) -> Result<(), i32>;
+    let m = Mount::new("nr_inodes=64")?;
+    std::fs::write(m.path("a"), b"A").map_err(|e| e.to_string())?;
+    let c = |n: &str| CString::new(m.path(n).to_str().unwrap()).unwrap();
+    let (a, b, root) = (c("a"), c("b"), c(""));
+    let st = |p: &CString| {
+        // SAFETY: A valid path and a buffer for the result.
+        let mut sb: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: As above.
+        errno_result(unsafe { libc::lstat(p.as_ptr(), &mut sb) }).map(|()| sb)
+    };
+    // Each: what it does, the operation on [a, b, root], the inodes it
+    // adds, and how to undo it.
+    let ops: [(&str, Op, u64, Op); 8] = [
+        (
+            "create",
+            |p| {
+                // SAFETY: A valid path.
+                let fd = unsafe {
+                    libc::open(
+                        p[1].as_ptr(),
+                        libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY,
+                        0o644,
+                    )
+                };
+                errno_result(fd).map(|()| close(fd))
+            },
+            1,
+            // SAFETY: A valid path.
+            |p| errno_result(unsafe { libc::unlink(p[1].as_ptr()) }),
+        ),
+        (
+            "mkdir",
+            // SAFETY: A valid path.
+            |p| errno_result(unsafe { libc::mkdir(p[1].as_ptr(), 0o755) }),
+            1,
+            // SAFETY: A valid path.
+            |p| errno_result(unsafe { libc::rmdir(p[1].as_ptr()) }),
+        ),
+        (
+            "symlink",
+            |p| {
+                let target = CString::new("t".repeat(200)).unwrap();
+                // SAFETY: Valid strings.
+                errno_result(unsafe { libc::symlink(target.as_ptr(), p[1].as_ptr()) })
+            },
+            1,
+            // SAFETY: A valid path.
+            |p| errno_result(unsafe { libc::unlink(p[1].as_ptr()) }),
+        ),
+        (
+            "mknod",
+            // SAFETY: A valid path.
+            |p| errno_result(unsafe { libc::mknod(p[1].as_ptr(), libc::S_IFIFO | 0o644, 0) }),
+            1,
+            // SAFETY: A valid path.
+            |p| errno_result(unsafe { libc::unlink(p[1].as_ptr()) }),
+        ),
+        (
+            "link",
+            // SAFETY: Valid paths.
+            |p| errno_result(unsafe { libc::link(p[0].as_ptr(), p[1].as_ptr()) }),
+            0,
+            // SAFETY: A valid path.
+            |p| errno_result(unsafe { libc::unlink(p[1].as_ptr()) }),
+        ),
+        (
+            "O_TMPFILE",
+            |p| {
+                // SAFETY: A valid path.
+                let fd =
+                    unsafe { libc::open(p[2].as_ptr(), libc::O_TMPFILE | libc::O_RDWR, 0o600) };
+                errno_result(fd).map(|()| close(fd))
+            },
+            0,
+            |_| Ok(()),
+        ),
+        (
+            "rename with a whiteout",
+            |p| {
+                // SAFETY: Valid paths.
+                errno_result(unsafe {
+                    libc::renameat2(
+                        libc::AT_FDCWD,
+                        p[0].as_ptr(),
+                        libc::AT_FDCWD,
+                        p[1].as_ptr(),
+                        libc::RENAME_WHITEOUT,
+                    )
+                })
+            },
+            1,
+            |p| {
+                // SAFETY: Valid paths: drop the whiteout, move `b` back.
+                errno_result(unsafe { libc::unlink(p[0].as_ptr()) })?;
+                // SAFETY: As above.
+                errno_result(unsafe { libc::rename(p[1].as_ptr(), p[0].as_ptr()) })
+            },
+        ),
+        (
+            "setxattr",
+            |p| {
+                let (name, val) = (CString::new("security.x").unwrap(), [7u8; 1000]);
+                // SAFETY: Valid strings and buffer.
+                errno_result(unsafe {
+                    libc::setxattr(
+                        p[0].as_ptr(),
+                        name.as_ptr(),
+                        val.as_ptr().cast(),
+                        val.len(),
+                        0,
+                    )
+                })
+            },
+            0,
+            |p| {
+                let name = CString::new("security.x").unwrap();
+                // SAFETY: Valid strings.
+                errno_result(unsafe { libc::removexattr(p[0].as_ptr(), name.as_ptr()) })
+            },
+        ),
+    ];
+    let names = [a.clone(), b.clone(), root.clone()];
+    for (what, op, adds, undo) in ops {
+        let before = m.stats()?;
+        let (inodes, ispace) = (before.get("inodes_used"), before.get("ispace_used"));
+        let mut failed = 0;
+        let points = each_failure(
+            what,
+            || op(&names),
+            |r| {
+                let now = m.stats()?;
+                match r {
+                    Ok(()) => {
+                        ensure_eq!(
+                            now.get("inodes_used"),
+                            inodes + adds,
+                            "inodes after success"
+                        );
+                        undo(&names).map_err(|e| format!("undoing it: errno {e}"))?;
+                    }
+                    // EFAULT when the failing point is a copy of the
+                    // path or the value from user memory.
+                    Err(libc::ENOMEM) | Err(libc::EFAULT) => failed += 1,
+                    Err(e) => return Err(format!("errno {e}, not ENOMEM or EFAULT")),
+                }
+                let now = m.stats()?;
+                ensure_eq!(now.get("inodes_used"), inodes, "inodes");
+                ensure_eq!(now.get("ispace_used"), ispace, "inode space");
+                ensure!(st(&a).is_ok(), "a is gone");
+                ensure_eq!(
+                    st(&a).unwrap().st_mode & libc::S_IFMT,
+                    libc::S_IFREG,
+                    "a is not the file"
+                );
+                ensure_eq!(st(&b).err(), Some(libc::ENOENT), "b left behind");
+                Ok(())
+            },
+        )?;
+        ensure!(
+            failed > 0,
+            "{what}: none of its {points} injection points made it fail"
+        );
+    }
+    ensure_eq!(std::fs::read(m.path("a")).map_err(|e| e.to_string())?, b"A");
+    Ok(())
+}
+
+/// Page faults on holes of an rramfs mapping with each of their
+/// allocations failing in turn: a fault of the task's own access retries
+/// (VM_FAULT_OOM is not SIGBUS) and the store lands; a buffered or
+/// O_DIRECT write whose source is such a mapping fails (EFAULT, ENOMEM) or
+/// is short, and writes exactly a prefix.  The charge always equals the
+/// blocks of both files.
+fn mmap_faults_each_failure() -> TestResult {
+    const LEN: usize = 64 << 10;
+    let m = Mount::new("size=16m")?;
+    let open_rw = |n: &str| {
+        open(&m.path(n), libc::O_RDWR | libc::O_CREAT, 0o644).map_err(|e| format!("open {n}: {e}"))
+    };
+    let (src, dst) = (open_rw("src")?, open_rw("dst")?);
+    let charged = |what: &str| -> TestResult {
+        ensure_eq!(
+            m.stats()?.get("blocks_used") as i64,
+            (fblocks(src) + fblocks(dst)) / 8,
+            "{what}: charge"
+        );
+        Ok(())
+    };
+    // A store of the task's own into a hole, in a child (a SIGBUS must not
+    // kill the test); truncation makes the page a hole again each time.
+    let hole = |what: &str| -> TestResult {
+        ftruncate(src, 0)
+            .and_then(|()| ftruncate(src, 1 << 20))
+            .map_err(|e| format!("{what}: truncate: errno {e}"))
+    };
+    hole("first")?;
+    let map = Map::new(
+        1 << 20,
+        libc::PROT_READ | libc::PROT_WRITE,
+        libc::MAP_SHARED,
+        src,
+        0,
+    )?;
+    count_every_allocation();
+    let mut n = 1u32;
+    loop {
+        ensure!(n <= 256, "a page fault with more than 255 injection points");
+        let p = map.ptr as usize + 5 * PAGE;
+        // SAFETY: Fork; the child stores one byte and exits.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            let code = match FailNth::open() {
+                Ok(f) => {
+                    f.arm(n);
+                    // SAFETY: Inside our shared writable mapping.
+                    unsafe { std::ptr::write_volatile(p as *mut u8, 0x5A) };
+                    if f.unreached() {
+                        10
+                    } else {
+                        0
+                    }
+                }
+                Err(_) => 2,
+            };
+            // SAFETY: Leave the child.
+            unsafe { libc::_exit(code) };
+        }
+        let mut st = 0;
+        // SAFETY: Our child.
+        unsafe { libc::waitpid(pid, &mut st, 0) };
+        ensure!(
+            libc::WIFEXITED(st) && matches!(libc::WEXITSTATUS(st), 0 | 10),
+            "store with injection point {n} failing: status {st:#x} (SIGBUS is {})",
+            libc::SIGBUS
+        );
+        ensure_eq!(
+            read_at(src, (5 * PAGE) as i64, 1)?,
+            [0x5A],
+            "the store, point {n}"
+        );
+        charged(&format!("store, point {n}"))?;
+        hole("after a store")?;
+        if libc::WEXITSTATUS(st) == 10 {
+            break;
+        }
+        n += 1;
+    }
+    drop(map);
+    // Writes from a mapping of holes in `src` into `dst`, which holds 0xAA.
+    let old = vec![0xAAu8; LEN];
+    ensure_eq!(pwrite(dst, old.as_ptr(), LEN, 0), Ok(LEN));
+    hole("before the writes")?;
+    let map = Map::new(LEN, libc::PROT_READ, libc::MAP_SHARED, src, 0)?;
+    for direct in [false, true] {
+        let fd = if direct {
+            open(&m.path("dst"), libc::O_RDWR | libc::O_DIRECT, 0)
+                .map_err(|e| format!("open: {e}"))?
+        } else {
+            dst
+        };
+        let what = if direct {
+            "O_DIRECT write"
+        } else {
+            "buffered write"
+        };
+        let src_ptr = map.ptr as usize;
+        let mut short = 0;
+        each_failure(
+            what,
+            || pwrite(fd, src_ptr as *const u8, LEN, 0),
+            |r| {
+                let n = match r {
+                    Ok(n) => n,
+                    Err(libc::EFAULT) | Err(libc::ENOMEM) => 0,
+                    Err(e) => return Err(format!("errno {e}")),
+                };
+                short += (n < LEN) as u32;
+                let got = read_at(dst, 0, LEN + 1)?;
+                ensure_eq!(got.len(), LEN, "size");
+                ensure!(
+                    got[..n].iter().all(|&b| b == 0) && got[n..] == old[n..],
+                    "not exactly a prefix of {n} bytes written"
+                );
+                charged(what)?;
+                ensure_eq!(pwrite(dst, old.as_ptr(), LEN, 0), Ok(LEN));
+                // The next run faults the source's holes afresh.
+                hole(what)
+            },
+        )?;
+        ensure!(
+            short > 0,
+            "{what}: no injected failure made it fail or short"
+        );
+        if direct {
+            close(fd);
+        }
+    }
+    drop(map);
+    close(src);
+    close(dst);
     Ok(())
 }
