@@ -142,6 +142,7 @@ if [[ " $suites " == *" fio "* ]]; then
 fi
 
 # --- stress-ng: filesystem stressors, bounded time each --------------------------
+# Two instances of each (one per vCPU), so that they race each other.
 if [[ " $suites " == *" stress "* ]]; then
 	for fs in rramfs tmpfs; do
 		okc=0 bad= skipped=
@@ -151,7 +152,7 @@ if [[ " $suites " == *" stress "* ]]; then
 			continue
 		fi
 		for s in $stressors; do
-			timeout 120 stress-ng --temp-path "$d" --"$s" 1 --timeout 3s --verify \
+			timeout 120 stress-ng --temp-path "$d" --"$s" 2 --timeout 3s --verify \
 				>"$work/stress.$fs.$s" 2>&1
 			rc=$?
 			echo $rc >"$work/stress.$fs.$s.rc"
@@ -162,7 +163,7 @@ if [[ " $suites " == *" stress "* ]]; then
 		echo "$okc ok${skipped:+, skipped:$skipped}${bad:+, failed:$bad}" >"$work/stress.$fs"
 	done
 	n=$(echo $stressors | wc -w)
-	row "stress-ng ($n stressors, 3 s)" "$(cat "$work/stress.rramfs")" "$(cat "$work/stress.tmpfs")"
+	row "stress-ng ($n stressors, 2 each, 3 s)" "$(cat "$work/stress.rramfs")" "$(cat "$work/stress.tmpfs")"
 	for s in $stressors; do
 		rc=$(cat "$work/stress.rramfs.$s.rc")
 		case $rc in
@@ -175,19 +176,35 @@ if [[ " $suites " == *" stress "* ]]; then
 fi
 
 # --- fsx: random operations with mmap, checked against a model ------------------
+# Two seeds at once, each on its own file of the same mount: twice the
+# operations in the same time on two vCPUs, and the two race in the
+# filesystem's shared state (allocation, accounting, the inode lists).
+fsx_seeds="1 2" fsx_ops=20000
 if [[ " $suites " == *" fsx "* ]]; then
 	for fs in rramfs tmpfs; do
 		if ! d=$(mnt $fs "$(opts_of $fs)"); then echo "mount failed" >"$work/fsx.$fs"; echo 99 >"$work/fsx.$fs.rc"; continue; fi
-		(cd "$work" && timeout 1200 "$bin/fsx" -N 20000 -S 1 -f "$peers/fsx.toml" -P "$work" "$d/fsx.file" >"$work/fsx.$fs" 2>&1)
-		echo $? >"$work/fsx.$fs.rc"
+		for seed in $fsx_seeds; do
+			mkdir -p "$work/fsx.$fs.$seed.d"
+			(cd "$work" && timeout 1200 "$bin/fsx" -N $fsx_ops -S "$seed" -f "$peers/fsx.toml" \
+				-P "$work/fsx.$fs.$seed.d" "$d/fsx.$seed" >"$work/fsx.$fs.$seed" 2>&1
+			echo $? >"$work/fsx.$fs.$seed.rc") &
+		done
+		wait
+		rc=0 bad=
+		for seed in $fsx_seeds; do
+			r=$(cat "$work/fsx.$fs.$seed.rc")
+			[ "$r" = 0 ] || { rc=$r; bad+=" seed $seed: exit $r"; }
+		done
+		echo "$rc" >"$work/fsx.$fs.rc"
+		echo "${bad:-exit 0}" >"$work/fsx.$fs"
 		unmnt "$d"
 	done
-	row "fsx (20000 ops, mmap)" "exit $(cat "$work/fsx.rramfs.rc")" "exit $(cat "$work/fsx.tmpfs.rc")"
+	row "fsx ($fsx_ops ops x seeds $fsx_seeds, at once, mmap)" "$(cat "$work/fsx.rramfs")" "$(cat "$work/fsx.tmpfs")"
 	if [ "$(cat "$work/fsx.rramfs.rc")" = 0 ]; then
 		result peer::fsx 1
 	else
-		result peer::fsx 0 "fsx exit $(cat "$work/fsx.rramfs.rc")"
-		tail -20 "$work/fsx.rramfs"
+		result peer::fsx 0 "fsx:$(cat "$work/fsx.rramfs")"
+		for seed in $fsx_seeds; do tail -20 "$work/fsx.rramfs.$seed"; done
 	fi
 fi
 exit $status
