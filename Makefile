@@ -7,6 +7,8 @@
 #   make check      set up, build, run every test in the SMAP VM
 
 #   make fuzz       the model-checked fuzzer (SEED=, SECS=, OPS=)
+#   make mutants    break the module on purpose (tools/testing/mutants/)
+#                   and check that the suite catches each (MUTANTS=...)
 #   make bench      benchmarks (QUICK=1 for a smoke run); see
 #                   Documentation/filesystems/rramfs-performance.rst
 #   make attrib     where a bench case's instructions go, by kernel symbol
@@ -32,7 +34,7 @@ endif
 # The kernel's Rust build wants Debian's rustc (with core source) and LLVM 19.
 KMAKE = $(MAKE) -C $(KDIR) M=$(ROOT) $(shell $(ROOT)/tools/kmake-args.sh)
 
-.PHONY: all kdir-stamp modules clean setup run check bench attrib fuzz fstests ktest fmtcheck clippy install tests
+.PHONY: all kdir-stamp modules clean setup run check bench attrib fuzz mutants fstests ktest fmtcheck clippy install tests
 
 all: modules
 
@@ -78,6 +80,9 @@ attrib:
 
 fuzz:
 	@$(ROOT)/tools/fuzz.sh
+
+mutants:
+	@$(ROOT)/tools/testing/mutants.sh
 
 fstests:
 	@$(ROOT)/tools/testing/fstests/fstests.sh

@@ -61,12 +61,16 @@ setup_and_build_module() {
 
 # Build rramfs.ko against the kernel build directory $1 in a fresh copy of
 # the module's sources at $2 (the tree's own rramfs.ko stays built for the
-# primary kernel).  Succeeds only if $2/rramfs.ko was built.
+# primary kernel), with the patch $3 applied if given (make mutants).
+# Succeeds only if $2/rramfs.ko was built.
 build_module_copy() {
-	local kdir=$1 mod=$2
+	local kdir=$1 mod=$2 patch=${3:-}
 	rm -rf "$mod"
 	mkdir -p "$mod"
 	cp -r "$RRAMFS_ROOT/Kbuild" "$RRAMFS_ROOT/rust" "$mod/"
 	rm -f "$mod"/rust/*.o "$mod"/rust/.*.cmd "$mod"/rust/bindings_generated.rs
+	if [ -n "$patch" ]; then
+		(cd "$mod" && git apply "$patch") || { echo "$patch does not apply" >&2; return 1; }
+	fi
 	make -s -C "$kdir" M="$mod" "${KMAKE_ARGS[@]}" modules && [ -f "$mod/rramfs.ko" ]
 }
