@@ -10,6 +10,7 @@
 #
 # The build lives in $RRAMFS_CACHE/build/<KVER>-<FLAVOR>-<hash of the config
 # fragments>; a finished build there is reused without running make.
+# `build.sh --cached` only says whether it is there (exit 0) or not (1).
 set -euo pipefail
 . "$(dirname "$0")/../config.sh"
 
@@ -31,6 +32,7 @@ if [ -f "$out/.rramfs-built" ]; then
 	echo "$out"
 	exit 0
 fi
+[ "${1:-}" = --cached ] && exit 1
 
 # One build per directory at a time: a second caller waits, then reuses it.
 mkdir -p "$RRAMFS_CACHE/build"
