@@ -286,6 +286,17 @@ fn killed_mid_write(direct: bool) -> TestResult {
         // SAFETY: Fork; the child writes and exits (or is killed).
         let pid = unsafe { libc::fork() };
         if pid == 0 {
+            // Make the buffer the child's own (break COW): a FOLL_PIN of
+            // a page shared with the parent leaves GUP's fast path, whose
+            // slow path stops at a fatal signal by itself — and would hide
+            // a DIO loop that does not.
+            for off in (0..LEN).step_by(PAGE) {
+                // SAFETY: Inside our writable buffer of `LEN` bytes.
+                unsafe {
+                    let p = src.ptr.add(off);
+                    std::ptr::write_volatile(p, std::ptr::read_volatile(p));
+                }
+            }
             let flags = libc::O_WRONLY | if direct { libc::O_DIRECT } else { 0 };
             let wfd = open(&path, flags, 0).unwrap_or(-1);
             // SAFETY: Our buffer of `LEN` bytes.
