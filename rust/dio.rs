@@ -31,9 +31,7 @@
 use kernel::prelude::*;
 
 use crate::{
-    bindings,
-    folio::LockedFolio,
-    stats,
+    bindings, folio, stats,
     super_block::SbInfo,
     vfs::{
         cond_resched, fatal_signal_pending, InodeLocked, IovIter, Kiocb, Mapping, PageBatch,
@@ -137,7 +135,7 @@ pub(crate) fn read(iocb: &mut Kiocb<'_>, to: &mut IovIter<'_>) -> Result<usize> 
 
 /// Direct write of `from` at the kiocb's position (the kiocb asks for
 /// IOCB_DIRECT); no lock is held.  Returns the bytes written or an error.
-pub(crate) fn write(iocb: &mut Kiocb<'_>, from: &mut IovIter<'_>) -> isize {
+pub(crate) fn write(iocb: &mut Kiocb<'_>, from: &mut IovIter<'_>) -> Result<usize> {
     let mapping = iocb.mapping();
     let inode = mapping.inode();
     let fsi = SbInfo::of_inode(inode);
@@ -147,15 +145,12 @@ pub(crate) fn write(iocb: &mut Kiocb<'_>, from: &mut IovIter<'_>) -> isize {
     // checked under it, where O_APPEND has moved it to EOF: until then the
     // file position of an O_APPEND descriptor says nothing.
     let pos = if iocb.is_append() { 0 } else { iocb.pos() };
-    if let Err(e) = check_alignment(fsi, pos, from) {
-        return e.to_errno() as isize;
-    }
+    check_alignment(fsi, pos, from)?;
     // See the module doc for why user pages may be pinned under this lock.
     let lock = inode.lock();
-    let count = match checks_locked(iocb, fsi, from, lock.locked()) {
-        Ok(0) => return 0,
-        Ok(n) => n,
-        Err(e) => return e.to_errno() as isize,
+    let count = match checks_locked(iocb, fsi, from, lock.locked())? {
+        0 => return Ok(0),
+        n => n,
     };
     let mut pos = iocb.pos();
     let mut done = 0usize;
@@ -202,7 +197,7 @@ pub(crate) fn write(iocb: &mut Kiocb<'_>, from: &mut IovIter<'_>) -> isize {
         iocb.set_pos(pos);
     }
     match (done, err) {
-        (0, Err(e)) => e.to_errno() as isize,
+        (0, Err(e)) => Err(e),
         // O_SYNC/O_DSYNC end in our fsync.
         _ => iocb.write_sync(done),
     }
@@ -326,7 +321,7 @@ fn copy_pieces(
         };
         let start = if reverse { len - copied - want } else { copied };
         // We hold no folio lock.
-        let folio = match LockedFolio::get_or_create(mapping, index, want) {
+        let folio = match folio::get_or_create(mapping, index, want) {
             Ok(f) => f,
             Err(e) if reverse || copied == 0 => return Err(e),
             Err(_) => break,

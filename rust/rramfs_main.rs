@@ -27,7 +27,6 @@ mod dir;
 mod file;
 mod folio;
 mod inode;
-mod kver;
 mod read;
 mod stats;
 mod super_block;

@@ -9,7 +9,7 @@
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use crate::{bindings, kver};
+use crate::vfs::SeqFile;
 
 macro_rules! counters {
     ($($(#[$doc:meta])* $name:ident,)*) => {
@@ -21,19 +21,12 @@ macro_rules! counters {
 
         impl Stats {
             /// Prints every counter as a `name value` line.
-            pub(crate) fn show(&self, m: *mut bindings::seq_file) {
+            pub(crate) fn show(&self, m: &SeqFile) {
                 $(
-                    // SAFETY: `m` is the seq_file of the show callback in
-                    // progress; the format takes one NUL-terminated string
-                    // and one u64, which are passed.
-                    unsafe {
-                        bindings::seq_printf(
-                            m,
-                            kver::char_ptr(c"%s %llu\n"),
-                            concat!(stringify!($name), "\0").as_ptr(),
-                            self.$name.load(Ordering::Relaxed),
-                        )
-                    };
+                    m.print(format_args!(
+                        concat!(stringify!($name), " {}\n"),
+                        self.$name.load(Ordering::Relaxed),
+                    ));
                 )*
             }
         }

@@ -15,9 +15,9 @@ use kernel::prelude::*;
 use crate::bindings;
 
 use crate::{
-    inode, kver,
+    inode,
     stats::Stats,
-    vfs::{Inode, SuperBlock},
+    vfs::{cred, kver, Evicting, Inode, Kstatfs, SeqFile, SuperBlock, SuperOperations, SuperOps},
 };
 
 /// `statfs` magic: "rram".
@@ -87,10 +87,8 @@ impl SbInfo {
         let half = unsafe { bindings::rramfs_totalram_pages() } / 2;
         SbInfo {
             mode: DEFAULT_MODE,
-            // SAFETY: Reads the current task's credentials, valid for the call.
-            uid: unsafe { bindings::rramfs_current_fsuid() },
-            // SAFETY: As above.
-            gid: unsafe { bindings::rramfs_current_fsgid() },
+            uid: cred::current_fsuid(),
+            gid: cred::current_fsgid(),
             max_blocks: AtomicU64::new(half),
             max_inodes: AtomicU64::new(half),
             prefault: AtomicU32::new(Prefault::SlowPath as u32),
@@ -146,7 +144,7 @@ impl SbInfo {
     /// an inode of this superblock.
     pub(crate) fn charge(&self, inode: &Inode, n: u64) -> Result {
         self.reserve(n)?;
-        inode_blocks_add(inode, n);
+        inode.add_blocks(n);
         Ok(())
     }
 
@@ -161,17 +159,7 @@ impl SbInfo {
     /// difference smaller, never larger.  `inode` is an inode of this
     /// superblock.
     pub(crate) fn recalc(&self, inode: &Inode) {
-        let inode = inode.as_raw();
-        // SAFETY: `inode` is live (`Inode`); `i_lock` protects `i_blocks`.
-        let freed = unsafe {
-            bindings::rramfs_inode_spin_lock(inode);
-            let charged = (*inode).i_blocks >> BLOCKS_PER_PAGE_SHIFT;
-            let present = (*(*inode).i_mapping).nrpages as u64;
-            let freed = charged.saturating_sub(present);
-            (*inode).i_blocks -= freed << BLOCKS_PER_PAGE_SHIFT;
-            bindings::rramfs_inode_spin_unlock(inode);
-            freed
-        };
+        let freed = inode.shrink_blocks_to_cache();
         self.unreserve(freed);
     }
 
@@ -201,20 +189,6 @@ impl SbInfo {
     /// Returns inode space reserved by [`Self::reserve_ispace`].
     pub(crate) fn unreserve_ispace(&self, bytes: u64) {
         self.used_ispace.fetch_sub(bytes, Ordering::Relaxed);
-    }
-}
-
-/// `i_blocks` counts 512-byte units.
-const BLOCKS_PER_PAGE_SHIFT: u32 = bindings::PAGE_SHIFT - 9;
-
-/// Adds `n` pages to `inode`'s `i_blocks`.
-pub(crate) fn inode_blocks_add(inode: &Inode, n: u64) {
-    let inode = inode.as_raw();
-    // SAFETY: `inode` is live (`Inode`); `i_lock` protects `i_blocks`.
-    unsafe {
-        bindings::rramfs_inode_spin_lock(inode);
-        (*inode).i_blocks += n << BLOCKS_PER_PAGE_SHIFT;
-        bindings::rramfs_inode_spin_unlock(inode);
     }
 }
 
@@ -414,28 +388,22 @@ pub(crate) unsafe extern "C" fn rramfs_fill_super(
         (*sb).s_blocksize = bindings::PAGE_SIZE as c_ulong;
         (*sb).s_blocksize_bits = bindings::PAGE_SHIFT as u8;
         (*sb).s_magic = RRAMFS_MAGIC;
-        (*sb).s_op = &SUPER_OPS;
+        (*sb).s_op = SUPER_OPS.as_raw();
         (*sb).s_time_gran = 1;
         // Like tmpfs: once a file is seen to have no suid/sgid bit and no
         // security.capability xattr, writes skip file_remove_privs()'s
         // xattr lookup (the VFS clears S_NOSEC when either appears).
         (*sb).s_flags |= bindings::rramfs_sb_nosec;
-        (*sb).s_xattr = crate::xattr::HANDLERS.0.as_ptr();
+        (*sb).s_xattr = crate::xattr::HANDLERS.as_ptr();
     }
 
-    // SAFETY: `sb` is a valid rramfs superblock being filled.
-    let root = match unsafe { inode::new(sb, core::ptr::null(), mode, 0) } {
+    let root = match inode::new(sbr, None, mode, 0) {
         Ok(root) => root,
         Err(e) => return e.to_errno(),
     };
-    let root = root.into_raw();
-    // SAFETY: `root` is a new inode nobody else sees yet; `d_make_root`
-    // consumes its reference.
-    let dentry = unsafe {
-        (*root).i_uid = uid;
-        (*root).i_gid = gid;
-        bindings::d_make_root(root)
-    };
+    root.set_owner(uid, gid);
+    // SAFETY: `d_make_root` consumes the new inode's reference.
+    let dentry = unsafe { bindings::d_make_root(root.into_raw()) };
     if dentry.is_null() {
         return ENOMEM.to_errno();
     }
@@ -526,114 +494,71 @@ pub(crate) unsafe extern "C" fn rramfs_stats_show(
     sb: *mut bindings::super_block,
 ) {
     // SAFETY: See the function's safety requirements.
-    let fsi = SbInfo::of(unsafe { SuperBlock::from_raw(sb) });
+    let (fsi, m) = unsafe { (SbInfo::of(SuperBlock::from_raw(sb)), SeqFile::from_raw(m)) };
     fsi.stats.show(m);
     let lines = [
-        (c"blocks_used", fsi.used_blocks.load(Ordering::Relaxed)),
-        (c"inodes_used", fsi.used_inodes.load(Ordering::Relaxed)),
-        (c"ispace_used", fsi.used_ispace.load(Ordering::Relaxed)),
+        ("blocks_used", fsi.used_blocks.load(Ordering::Relaxed)),
+        ("inodes_used", fsi.used_inodes.load(Ordering::Relaxed)),
+        ("ispace_used", fsi.used_ispace.load(Ordering::Relaxed)),
     ];
     for (name, v) in lines {
-        // SAFETY: `m` is valid; the format matches one string and one u64.
-        unsafe { bindings::seq_printf(m, kver::char_ptr(c"%s %llu\n"), kver::char_ptr(name), v) };
+        m.print(format_args!("{name} {v}\n"));
     }
 }
 
-/// `super_operations::statfs`: `df` shows real use against the limits.
-///
-/// # Safety
-///
-/// Called only by the kernel through rramfs's operation tables, with
-/// valid arguments and the locks that operation's contract documents.
-unsafe extern "C" fn statfs(dentry: *mut bindings::dentry, buf: *mut bindings::kstatfs) -> c_int {
-    // SAFETY: The VFS passes a dentry of a mounted rramfs superblock,
-    // mounted for the call.
-    let fsi = SbInfo::of(unsafe { SuperBlock::from_raw((*dentry).d_sb) });
-    let used_b = fsi.used_blocks.load(Ordering::Relaxed);
-    let used_isp = fsi.used_ispace.load(Ordering::Relaxed);
-    let max_b = fsi.max_blocks.load(Ordering::Relaxed);
-    let max_i = fsi.max_inodes.load(Ordering::Relaxed);
-    // SAFETY: `dentry` and `buf` are valid for the call.
-    let err = unsafe { bindings::simple_statfs(dentry, buf) };
-    if err == 0 && (max_b != 0 || max_i != 0) {
-        // Unlimited values stay as simple_statfs leaves them (zero), like
-        // tmpfs without limits.
-        // SAFETY: `buf` is valid for the call and ours to fill in.
-        let buf = unsafe { &mut *buf };
-        buf.f_blocks = max_b;
-        buf.f_bfree = max_b.saturating_sub(used_b);
-        buf.f_bavail = buf.f_bfree;
-        buf.f_files = max_i;
-        // As tmpfs: free inodes are the free inode space, which extended
-        // attributes use too.
-        buf.f_ffree = max_i.saturating_mul(INODE_SPACE).saturating_sub(used_isp) / INODE_SPACE;
+/// The superblock operations of rramfs.
+pub(crate) struct Super;
+
+impl SuperOperations for Super {
+    /// `df` shows real use against the limits.
+    fn statfs(sb: &SuperBlock, buf: &mut Kstatfs) {
+        let fsi = SbInfo::of(sb);
+        let used_b = fsi.used_blocks.load(Ordering::Relaxed);
+        let used_isp = fsi.used_ispace.load(Ordering::Relaxed);
+        let max_b = fsi.max_blocks.load(Ordering::Relaxed);
+        let max_i = fsi.max_inodes.load(Ordering::Relaxed);
+        // Unlimited: the counts stay as simple_statfs leaves them (zero),
+        // like tmpfs without limits.
+        if max_b != 0 || max_i != 0 {
+            // As tmpfs: free inodes are the free inode space, which
+            // extended attributes use too.
+            let ffree = max_i.saturating_mul(INODE_SPACE).saturating_sub(used_isp) / INODE_SPACE;
+            buf.set_counts(max_b, max_b.saturating_sub(used_b), max_i, ffree);
+        }
     }
-    err
+
+    /// The options that differ from the defaults.
+    fn show_options(sb: &SuperBlock, m: &SeqFile) {
+        let fsi = SbInfo::of(sb);
+        let half = SbInfo::new();
+        let blocks = fsi.max_blocks.load(Ordering::Relaxed);
+        if blocks != half.max_blocks.load(Ordering::Relaxed) {
+            m.print(format_args!(",size={}k", blocks * (PAGE_SIZE / 1024)));
+        }
+        let inodes = fsi.max_inodes.load(Ordering::Relaxed);
+        if inodes != half.max_inodes.load(Ordering::Relaxed) {
+            m.print(format_args!(",nr_inodes={inodes}"));
+        }
+        if fsi.mode != DEFAULT_MODE {
+            m.print(format_args!(",mode={:o}", fsi.mode));
+        }
+        // As tmpfs: the root's owner, as seen from the initial namespace.
+        let (uid, gid) = (cred::uid_in_init_ns(fsi.uid), cred::gid_in_init_ns(fsi.gid));
+        if uid != 0 {
+            m.print(format_args!(",uid={uid}"));
+        }
+        if gid != 0 {
+            m.print(format_args!(",gid={gid}"));
+        }
+        if fsi.prefault() == Prefault::Always {
+            m.print(format_args!(",prefault=always"));
+        }
+        m.print(format_args!(",dio_align={}", fsi.dio_align()));
+    }
+
+    fn evict_inode(inode: Evicting<'_>) {
+        inode::evict(inode)
+    }
 }
 
-/// `super_operations::show_options`: options that differ from the defaults.
-///
-/// # Safety
-///
-/// Called only by the kernel through rramfs's operation tables, with
-/// valid arguments and the locks that operation's contract documents.
-unsafe extern "C" fn show_options(
-    m: *mut bindings::seq_file,
-    root: *mut bindings::dentry,
-) -> c_int {
-    // SAFETY: The VFS passes the root of a mounted rramfs superblock,
-    // mounted for the call.
-    let fsi = SbInfo::of(unsafe { SuperBlock::from_raw((*root).d_sb) });
-    let half = SbInfo::new();
-    let show = |fmt: &CStr, v: u64| {
-        // SAFETY: `m` is valid and every format used takes one u64.
-        unsafe { bindings::seq_printf(m, kver::char_ptr(fmt), v) };
-    };
-    let blocks = fsi.max_blocks.load(Ordering::Relaxed);
-    if blocks != half.max_blocks.load(Ordering::Relaxed) {
-        show(c",size=%lluk", blocks * (PAGE_SIZE / 1024));
-    }
-    let inodes = fsi.max_inodes.load(Ordering::Relaxed);
-    if inodes != half.max_inodes.load(Ordering::Relaxed) {
-        show(c",nr_inodes=%llu", inodes);
-    }
-    if fsi.mode != DEFAULT_MODE {
-        show(c",mode=%llo", u64::from(fsi.mode));
-    }
-    // As tmpfs: the root's owner, as seen from the initial namespace.
-    // SAFETY: Reads a static; the ids are plain values.
-    let (uid, gid) = unsafe {
-        let ns = &raw mut bindings::init_user_ns;
-        (
-            bindings::from_kuid_munged(ns, fsi.uid),
-            bindings::from_kgid_munged(ns, fsi.gid),
-        )
-    };
-    if uid != 0 {
-        show(c",uid=%llu", u64::from(uid));
-    }
-    if gid != 0 {
-        show(c",gid=%llu", u64::from(gid));
-    }
-    if fsi.prefault() == Prefault::Always {
-        // SAFETY: `m` is valid and the string is NUL-terminated.
-        unsafe {
-            bindings::seq_printf(
-                m,
-                kver::char_ptr(c"%s"),
-                kver::char_ptr(c",prefault=always"),
-            )
-        };
-    }
-    show(c",dio_align=%llu", u64::from(fsi.dio_align()));
-    0
-}
-
-static SUPER_OPS: bindings::super_operations = bindings::super_operations {
-    statfs: Some(statfs),
-    show_options: Some(show_options),
-    drop_inode: Some(kver::DROP_INODE),
-    evict_inode: Some(inode::evict),
-    // SAFETY: All-zero is a valid `super_operations` (no callbacks).
-    ..unsafe { core::mem::zeroed() }
-};
+static SUPER_OPS: SuperOps = SuperOps::new::<Super>();

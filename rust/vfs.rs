@@ -4,40 +4,71 @@
 //! of the kernel's `rust/kernel/`: one small type per C object, with its
 //! invariants, so that the paths above it are safe Rust.
 //!
-//! Being built up (issue 11): the read and write paths (buffered and
-//! O_DIRECT), fallocate, xattrs and the directory operations use it; the
-//! superblock, inode initialisation and rename still hold raw pointers.
+//! The operation tables the kernel calls are built here from traits
+//! ([`InodeOperations`], [`FileOperations`], [`AddressSpaceOperations`],
+//! [`SuperOperations`], [`XattrOperations`]), after the kernel's
+//! `#[vtable]` pattern: the `extern "C"` trampolines that turn raw
+//! arguments into these types exist once, here.  Kernel-version
+//! differences are here too ([`kver`]) and in the C shim.
+//!
+//! Being built up (issue 11): mount-time code (fs_context, fill_super,
+//! kill_sb) and the per-inode and per-superblock private pointers still
+//! hold raw pointers outside this layer.
 //!
 //! - [`IovIter`]: the caller's buffer of a read or write.
-//! - [`Kiocb`]: the position and file of a read or write.
+//! - [`Kiocb`]: the position and file of a read or write; [`File`], an
+//!   open file.
 //! - [`Inode`]: an rramfs inode, and [`InodeLock`], [`InodeReadLock`],
 //!   [`InodeLocked`] for its `i_rwsem`; [`NewInode`], one being created,
-//!   and [`Dentry`], the name it gets.
+//!   and [`Dentry`], the name it gets (`DentryRef`: one we hold).
 //! - [`Mapping`]: the page cache of an rramfs inode, and [`InvalidateLock`].
-//! - [`SuperBlock`]: a mounted rramfs superblock.
-//! - [`FolioRef`]: a referenced page-cache folio.
+//! - [`SuperBlock`]: a mounted rramfs superblock; [`SeqFile`], what its
+//!   `show` callbacks print to.
+//! - [`FolioRef`]: a referenced page-cache folio; [`LockedFolio`], a
+//!   locked one.
 //! - [`PageBatch`]: the caller's pages of an O_DIRECT call, pinned or not.
 //! - [`fatal_signal_pending`], [`cond_resched`]: the current task.
 
+mod aops;
+pub(crate) mod cred;
+mod file;
+mod file_ops;
 mod folio_ref;
 mod inode;
+mod inode_ops;
 mod iov_iter;
 mod kiocb;
+pub(crate) mod kver;
+mod locked_folio;
 mod locks;
 mod mapping;
 mod page_batch;
+mod seq_file;
 mod super_block;
+mod super_ops;
 mod task;
+mod xattr_ops;
 
+pub(crate) use aops::{AddressSpaceOperations, AddressSpaceOps};
+pub(crate) use file::File;
+pub(crate) use file_ops::{FileOperations, FileOps, SpliceFrom};
 pub(crate) use folio_ref::{clamp_page_copy, FolioRef};
 pub(crate) use inode::{Dentry, Inode, NewInode};
+pub(crate) use inode_ops::{InodeKind, InodeOperations, InodeOps, Kstat, Rename, SetAttr, TmpFile};
 pub(crate) use iov_iter::IovIter;
 pub(crate) use kiocb::Kiocb;
+pub(crate) use locked_folio::LockedFolio;
 pub(crate) use locks::{InodeLock, InodeLocked, InodeReadLock, InvalidateLock};
 pub(crate) use mapping::Mapping;
 pub(crate) use page_batch::{BatchPage, PageBatch, BATCH_PAGES};
+pub(crate) use seq_file::SeqFile;
 pub(crate) use super_block::SuperBlock;
+pub(crate) use super_ops::{Evicting, Kstatfs, SuperOperations, SuperOps};
 pub(crate) use task::{cond_resched, fatal_signal_pending};
+pub(crate) use xattr_ops::{
+    is_mac_label, list_security, may_list_trusted, security_init, Labelling, XattrHandler,
+    XattrHandlers, XattrOperations,
+};
 
 use kernel::{ffi::c_int, prelude::*};
 

@@ -19,9 +19,7 @@
 use kernel::prelude::*;
 
 use crate::{
-    bindings,
-    folio::LockedFolio,
-    stats,
+    bindings, folio, stats,
     super_block::{Prefault, SbInfo},
     vfs::{cond_resched, fatal_signal_pending, InodeLocked, IovIter, Kiocb},
 };
@@ -79,7 +77,7 @@ pub(crate) fn perform_write(
         }
 
         // We hold no folio lock.
-        let folio = match LockedFolio::get_or_create(mapping, index, bytes) {
+        let folio = match folio::get_or_create(mapping, index, bytes) {
             Ok(f) => f,
             Err(e) => {
                 status = Err(e);

@@ -10,8 +10,16 @@ use kernel::ffi::c_void;
 use kernel::prelude::*;
 use kernel::types::Opaque;
 
-use super::{to_result, InodeLock, InodeLocked, InodeReadLock, Mapping, SuperBlock};
+use core::ffi::CStr;
+
+use super::{
+    kver, to_result, AddressSpaceOps, FileOps, InodeLock, InodeLocked, InodeOps, InodeReadLock,
+    Mapping, SuperBlock,
+};
 use crate::bindings;
+
+/// `i_blocks` counts 512-byte units.
+const BLOCKS_PER_PAGE_SHIFT: u32 = bindings::PAGE_SHIFT - 9;
 
 /// A live rramfs inode, used as `&'a Inode`: the C object itself behind
 /// [`Opaque`], as the kernel's `rust/kernel/fs/file.rs` wraps files.
@@ -94,6 +102,36 @@ impl Inode {
         unsafe { AtomicPtr::from_ptr(&raw mut (*self.as_raw()).i_private) }
     }
 
+    /// Adds `pages` to the inode's `i_blocks`.
+    pub(crate) fn add_blocks(&self, pages: u64) {
+        let inode = self.as_raw();
+        // SAFETY: By the type invariants the inode is live; `i_lock`
+        // protects `i_blocks`.
+        unsafe {
+            bindings::rramfs_inode_spin_lock(inode);
+            (*inode).i_blocks += pages << BLOCKS_PER_PAGE_SHIFT;
+            bindings::rramfs_inode_spin_unlock(inode);
+        }
+    }
+
+    /// Lowers `i_blocks` to the pages the page cache holds (`nrpages`), if
+    /// it counts more; returns the pages it no longer counts.  Atomic
+    /// against [`Self::add_blocks`] and itself.
+    pub(crate) fn shrink_blocks_to_cache(&self) -> u64 {
+        let inode = self.as_raw();
+        // SAFETY: By the type invariants the inode and its mapping are
+        // live; `i_lock` protects `i_blocks`.
+        unsafe {
+            bindings::rramfs_inode_spin_lock(inode);
+            let counted = (*inode).i_blocks >> BLOCKS_PER_PAGE_SHIFT;
+            let present = (*(*inode).i_mapping).nrpages as u64;
+            let gone = counted.saturating_sub(present);
+            (*inode).i_blocks -= gone << BLOCKS_PER_PAGE_SHIFT;
+            bindings::rramfs_inode_spin_unlock(inode);
+            gone
+        }
+    }
+
     /// Takes `i_rwsem` for writing: writers, truncation and other size
     /// changes wait.  No rramfs page fault takes it (see [`InodeLock`]).
     pub(crate) fn lock(&self) -> InodeLock<'_> {
@@ -118,16 +156,109 @@ impl Inode {
 pub(crate) struct NewInode(NonNull<bindings::inode>);
 
 impl NewInode {
-    /// Takes ownership of a new inode.
-    ///
-    /// # Safety
-    ///
-    /// `ptr` is a new inode of a mounted rramfs superblock whose only
-    /// reference the caller hands over.
-    pub(crate) unsafe fn from_raw(ptr: *mut bindings::inode) -> Self {
-        // INVARIANT: By the safety requirements.
-        // SAFETY: A new inode is not null.
-        NewInode(unsafe { NonNull::new_unchecked(ptr) })
+    /// Allocates an inode of `sb` (`new_inode()`) with a new number,
+    /// `mode`, the owner `inode_init_owner()` gives it in `dir` (`None`:
+    /// the root, owned by the caller) and its times set to now.  Its
+    /// operations are set next, by one of the `set_*` methods.
+    pub(crate) fn new(sb: &SuperBlock, dir: Option<&Inode>, mode: u16) -> Result<NewInode> {
+        // SAFETY: By `SuperBlock`'s invariants `sb` is set up and live.
+        let inode = unsafe { bindings::new_inode(sb.as_raw()) };
+        if inode.is_null() {
+            return Err(ENOMEM);
+        }
+        let dir = dir.map_or(core::ptr::null(), |d| d.as_raw().cast_const());
+        // SAFETY: `inode` is new and not yet visible to anyone else; `dir`
+        // is null or a live directory; `nop_mnt_idmap` is a static the VFS
+        // only reads.
+        unsafe {
+            bindings::rramfs_inode_set_next_ino(inode);
+            bindings::inode_init_owner(&raw mut bindings::nop_mnt_idmap, inode, dir, mode);
+            bindings::simple_inode_init_ts(inode);
+        }
+        // INVARIANT: A new inode of `sb`; `new_inode` gave us its only
+        // reference.
+        // SAFETY: `new_inode` returned a valid inode.
+        Ok(NewInode(unsafe { NonNull::new_unchecked(inode) }))
+    }
+
+    fn raw(&self) -> *mut bindings::inode {
+        self.0.as_ptr()
+    }
+
+    /// Sets the page-cache operations and policy of the inode's mapping:
+    /// `aops`, and a cache that is the storage (never reclaimed, large
+    /// folios allowed).
+    pub(crate) fn set_page_cache(&self, aops: &'static AddressSpaceOps) {
+        // SAFETY: By the type invariants the inode is new and ours alone;
+        // `i_mapping` points at its own `i_data`; the table is static.
+        unsafe {
+            let mapping = (*self.raw()).i_mapping;
+            (*mapping).a_ops = &aops.0;
+            bindings::rramfs_mapping_init(mapping);
+        }
+    }
+
+    /// Makes the inode a regular file with these operations.
+    pub(crate) fn set_regular(&self, iops: &'static InodeOps, fops: &'static FileOps) {
+        // SAFETY: By the type invariants the inode is new and ours alone;
+        // the tables are static.
+        unsafe {
+            (*self.raw()).i_op = &iops.0;
+            (*self.raw()).__bindgen_anon_3.i_fop = &fops.0;
+        }
+    }
+
+    /// Makes the inode a directory with these operations, whose entries are
+    /// read from the dcache (`simple_dir_operations`); it starts with two
+    /// links, its name and ".".
+    pub(crate) fn set_directory(&self, iops: &'static InodeOps) {
+        // SAFETY: By the type invariants the inode is new and ours alone;
+        // the tables are static.
+        unsafe {
+            (*self.raw()).i_op = &iops.0;
+            (*self.raw()).__bindgen_anon_3.i_fop = &bindings::simple_dir_operations;
+            bindings::inc_nlink(self.raw());
+        }
+    }
+
+    /// Makes the inode a symbolic link with these operations (the target
+    /// in its page cache, which may not be in highmem).
+    pub(crate) fn set_symlink(&self, iops: &'static InodeOps) {
+        // SAFETY: By the type invariants the inode is new and ours alone;
+        // the table is static.
+        unsafe {
+            (*self.raw()).i_op = &iops.0;
+            bindings::inode_nohighmem(self.raw());
+        }
+    }
+
+    /// Makes the inode a device node, FIFO or socket (`mode`'s type) with
+    /// these operations (`init_special_inode()`).
+    pub(crate) fn set_special(&self, iops: &'static InodeOps, mode: u16, dev: u32) {
+        // SAFETY: By the type invariants the inode is new and ours alone;
+        // the table is static.
+        unsafe {
+            (*self.raw()).i_op = &iops.0;
+            bindings::init_special_inode(self.raw(), mode, dev);
+        }
+    }
+
+    /// Sets the owner (the root's, from the mount options).
+    pub(crate) fn set_owner(&self, uid: bindings::kuid_t, gid: bindings::kgid_t) {
+        // SAFETY: By the type invariants the inode is new and ours alone.
+        unsafe {
+            (*self.raw()).i_uid = uid;
+            (*self.raw()).i_gid = gid;
+        }
+    }
+
+    /// Writes a symbolic link's target (`page_symlink()`, through the
+    /// page cache's `write_begin`/`write_end`).
+    pub(crate) fn page_symlink(&self, target: &CStr) -> Result {
+        let len = target.to_bytes_with_nul().len();
+        // SAFETY: By the type invariants the inode is a new symlink inode,
+        // ours alone; `target` holds `len` bytes.
+        to_result(unsafe { bindings::page_symlink(self.raw(), kver::char_ptr(target), len as i32) })
     }
 
     /// The inode, for as long as this reference is held.
@@ -188,5 +319,48 @@ impl Dentry {
         // negative and its parent is locked, as the VFS guarantees in a
         // directory operation; the inode's reference goes to the dentry.
         unsafe { bindings::rramfs_d_make_persistent(self.as_raw(), inode.into_raw()) };
+    }
+}
+
+impl Dentry {
+    /// Whether the dentry has no children (`simple_empty()`): a negative
+    /// dentry, or an empty directory's.
+    pub(crate) fn is_empty(&self) -> bool {
+        // SAFETY: By the type invariants the dentry is valid.
+        unsafe { bindings::simple_empty(self.as_raw()) != 0 }
+    }
+
+    /// A new negative dentry with this one's parent and name
+    /// (`d_alloc()`), for an entry that takes this name's place.
+    pub(crate) fn alloc_sibling(&self) -> Result<DentryRef> {
+        // SAFETY: By the type invariants the dentry is valid.
+        let d = unsafe { bindings::rramfs_d_alloc_sibling(self.as_raw()) };
+        // INVARIANT: A new dentry of the same superblock, with a reference
+        // that is now ours.
+        NonNull::new(d).map(DentryRef).ok_or(ENOMEM)
+    }
+}
+
+/// A dentry with a reference owned by this value (`dput()` on drop).
+///
+/// # Invariants
+///
+/// The pointer is a dentry of an rramfs superblock on which this value
+/// owns a reference.
+pub(crate) struct DentryRef(NonNull<bindings::dentry>);
+
+impl core::ops::Deref for DentryRef {
+    type Target = Dentry;
+
+    fn deref(&self) -> &Dentry {
+        // SAFETY: By the type invariants our reference keeps it valid.
+        unsafe { Dentry::from_raw(self.0.as_ptr()) }
+    }
+}
+
+impl Drop for DentryRef {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariants we own a reference.
+        unsafe { bindings::dput(self.0.as_ptr()) };
     }
 }

@@ -99,9 +99,14 @@ impl<'a> Kiocb<'a> {
     /// O_SYNC/O_DSYNC after a write of `written` bytes
     /// (`generic_write_sync()`, which ends in rramfs's fsync): the bytes
     /// written, or the sync's error.  Call without the inode lock.
-    pub(crate) fn write_sync(&mut self, written: usize) -> isize {
+    pub(crate) fn write_sync(&mut self, written: usize) -> Result<usize> {
         // SAFETY: By the type invariants the kiocb is live.
-        unsafe { bindings::rramfs_generic_write_sync(self.ptr.as_ptr(), written as isize) }
+        let r = unsafe { bindings::rramfs_generic_write_sync(self.ptr.as_ptr(), written as isize) };
+        if r < 0 {
+            Err(Error::from_errno(r as i32))
+        } else {
+            Ok(r as usize)
+        }
     }
 
     /// The file position the call reads or writes at.

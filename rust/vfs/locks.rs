@@ -83,6 +83,20 @@ impl<'a> InodeLocked<'a> {
         unsafe { bindings::rramfs_i_size_write(self.inode.as_raw(), size) };
     }
 
+    /// Adds a link (`inc_nlink()`): a new subdirectory's "..".
+    pub(crate) fn inc_nlink(self) {
+        // SAFETY: By `Inode`'s invariants the inode is live; by ours its
+        // link count is ours to change.
+        unsafe { bindings::inc_nlink(self.inode.as_raw()) };
+    }
+
+    /// Sets ctime to now: an attribute change.
+    pub(crate) fn touch_ctime(self) {
+        // SAFETY: By `Inode`'s invariants the inode is live; by ours its
+        // times are ours to change.
+        unsafe { bindings::inode_set_ctime_current(self.inode.as_raw()) };
+    }
+
     /// Sets mtime and ctime to now: a change to a directory's entries, or
     /// a size change through truncate(2).
     pub(crate) fn touch(self) {

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Where the kernels rramfs supports (6.12 LTS and 7.3) differ, for the
-//! Rust side: the shapes of VFS callbacks and the helpers that were
-//! renamed.  Kbuild derives one cfg per difference from the kernel's
-//! version (the cut-overs are listed there); the C side's differences are
-//! in shim.c.  Nothing else in the crate tests a kernel version.
+//! Rust side: the types of VFS callback arguments that changed, and the
+//! helpers that were renamed.  Kbuild derives one cfg per difference from
+//! the kernel's version (the cut-overs are listed there); the trampolines
+//! of the operation tables (this layer) use these, and the C side's
+//! differences are in shim.c.  Nothing outside `vfs` tests a kernel
+//! version.
 
 use crate::bindings;
 use core::ffi::CStr;

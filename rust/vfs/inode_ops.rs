@@ -1,0 +1,531 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `struct inode_operations`, built from a trait: the kernel calls these
+//! trampolines, which turn its raw arguments into the typed ones of
+//! [`InodeOperations`].  The shapes that differ between kernels (`create`'s
+//! `excl`, what `mkdir` returns) are handled here.
+
+use core::ffi::CStr;
+use core::marker::PhantomData;
+
+use kernel::error::VTABLE_DEFAULT_ERROR;
+use kernel::ffi::{c_char, c_int, c_uint};
+use kernel::prelude::*;
+
+use super::{kver, Dentry, File, Inode, InodeLocked, NewInode};
+use crate::bindings;
+
+/// The inode operations of one kind of rramfs inode.  Each callback the
+/// implementation leaves out keeps the kernel's behaviour for that kind
+/// (see [`InodeKind`]).
+#[vtable]
+pub(crate) trait InodeOperations {
+    /// `create`: a regular file named `dentry` in `dir`.
+    fn create(_dir: InodeLocked<'_>, _dentry: &Dentry, _mode: u16) -> Result {
+        kernel::build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `mkdir`: a directory named `dentry` in `dir`.
+    fn mkdir(_dir: InodeLocked<'_>, _dentry: &Dentry, _mode: u16) -> Result {
+        kernel::build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `mknod`: a node of `mode` (any type) named `dentry` in `dir`.
+    fn mknod(_dir: InodeLocked<'_>, _dentry: &Dentry, _mode: u16, _dev: u32) -> Result {
+        kernel::build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `symlink`: a symbolic link to `target` named `dentry` in `dir`.
+    fn symlink(_dir: InodeLocked<'_>, _dentry: &Dentry, _target: &CStr) -> Result {
+        kernel::build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `tmpfile`: an unnamed regular file in `dir`, opened as `file`.
+    fn tmpfile(_dir: &Inode, _file: TmpFile<'_>, _mode: u16) -> Result {
+        kernel::build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `rename`: the arguments and `simple_rename()` in [`Rename`].
+    fn rename(_rename: Rename<'_>) -> Result {
+        kernel::build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `setattr`: [`SetAttr::apply`] is `simple_setattr()`.
+    fn setattr(_attr: SetAttr<'_>) -> Result {
+        kernel::build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `getattr`, after `simple_getattr()` filled `stat`.
+    fn getattr(_inode: &Inode, _stat: &mut Kstat, _request_mask: u32) {
+        kernel::build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `listxattr`: the names, each NUL-terminated, into `buf` (`None`:
+    /// only measure); returns their length.
+    fn listxattr(_inode: &Inode, _buf: Option<&mut [u8]>) -> Result<usize> {
+        kernel::build_error!(VTABLE_DEFAULT_ERROR)
+    }
+}
+
+/// What the kernel provides for a kind of inode, besides the callbacks of
+/// its [`InodeOperations`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum InodeKind {
+    /// A directory whose names live only in the dcache, as in ramfs:
+    /// `simple_lookup`, `simple_link`, `simple_unlink`, `simple_rmdir`.
+    DcacheDir,
+    /// A symbolic link whose target is in the page cache (`page_get_link`).
+    PageSymlink,
+    /// Anything else: a regular file, a device node, FIFO or socket.
+    Other,
+}
+
+/// An `inode_operations` table: made by [`InodeOps::new`], shared with
+/// the kernel through [`super::NewInode::set_ops`].
+#[repr(transparent)]
+pub(crate) struct InodeOps(pub(super) bindings::inode_operations);
+
+impl InodeOps {
+    /// The table of `T`'s operations for inodes of `kind`.
+    pub(crate) const fn new<T: InodeOperations>(kind: InodeKind) -> Self {
+        let dir = matches!(kind, InodeKind::DcacheDir);
+        InodeOps(bindings::inode_operations {
+            lookup: if dir {
+                Some(bindings::simple_lookup)
+            } else {
+                None
+            },
+            link: if dir {
+                Some(bindings::simple_link)
+            } else {
+                None
+            },
+            unlink: if dir {
+                Some(bindings::simple_unlink)
+            } else {
+                None
+            },
+            rmdir: if dir {
+                Some(bindings::simple_rmdir)
+            } else {
+                None
+            },
+            get_link: if matches!(kind, InodeKind::PageSymlink) {
+                Some(bindings::page_get_link)
+            } else {
+                None
+            },
+            create: if T::HAS_CREATE {
+                Some(Vtable::<T>::create)
+            } else {
+                None
+            },
+            mkdir: if T::HAS_MKDIR {
+                Some(Vtable::<T>::mkdir)
+            } else {
+                None
+            },
+            mknod: if T::HAS_MKNOD {
+                Some(Vtable::<T>::mknod)
+            } else {
+                None
+            },
+            symlink: if T::HAS_SYMLINK {
+                Some(Vtable::<T>::symlink)
+            } else {
+                None
+            },
+            tmpfile: if T::HAS_TMPFILE {
+                Some(Vtable::<T>::tmpfile)
+            } else {
+                None
+            },
+            rename: if T::HAS_RENAME {
+                Some(Vtable::<T>::rename)
+            } else {
+                None
+            },
+            setattr: if T::HAS_SETATTR {
+                Some(Vtable::<T>::setattr)
+            } else {
+                Some(bindings::simple_setattr)
+            },
+            getattr: if T::HAS_GETATTR {
+                Some(Vtable::<T>::getattr)
+            } else {
+                Some(bindings::simple_getattr)
+            },
+            listxattr: if T::HAS_LISTXATTR {
+                Some(Vtable::<T>::listxattr)
+            } else {
+                None
+            },
+            // SAFETY: All-zero is a valid `inode_operations` (no callbacks).
+            ..unsafe { core::mem::zeroed() }
+        })
+    }
+}
+
+fn errno(r: Result) -> c_int {
+    match r {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// The trampolines of `T`'s operations.
+///
+/// Every function here is called only by the kernel through a table made
+/// by [`InodeOps::new`], on rramfs inodes, with the arguments and locks
+/// that operation's contract in `Documentation/filesystems/vfs.rst`
+/// documents; their SAFETY comments rely on that.
+struct Vtable<T>(PhantomData<T>);
+
+impl<T: InodeOperations> Vtable<T> {
+    /// The locked directory and the new (negative) dentry of an operation
+    /// that creates a name.
+    ///
+    /// # Safety
+    ///
+    /// The arguments of a directory operation on an rramfs directory, which
+    /// holds `dir`'s lock for the call.
+    unsafe fn dir_args<'a>(
+        dir: *mut bindings::inode,
+        dentry: *mut bindings::dentry,
+    ) -> (InodeLocked<'a>, &'a Dentry) {
+        // SAFETY: By the function's safety requirements.
+        unsafe {
+            (
+                InodeLocked::assume(Inode::from_raw(dir)),
+                Dentry::from_raw(dentry),
+            )
+        }
+    }
+
+    /// `create`.
+    ///
+    /// # Safety
+    ///
+    /// Called only by the kernel through the table (see the type doc).
+    unsafe extern "C" fn create(
+        _idmap: *mut bindings::mnt_idmap,
+        dir: *mut bindings::inode,
+        dentry: *mut bindings::dentry,
+        mode: bindings::umode_t,
+        // Up to 6.18: O_EXCL, which the VFS has already acted on.
+        #[cfg(rramfs_create_has_excl)] _excl: bool,
+    ) -> c_int {
+        // SAFETY: Called as `inode_operations::create` (see the type doc).
+        let (dir, dentry) = unsafe { Self::dir_args(dir, dentry) };
+        errno(T::create(dir, dentry, mode))
+    }
+
+    /// `mkdir`.
+    ///
+    /// # Safety
+    ///
+    /// Called only by the kernel through the table (see the type doc).
+    unsafe extern "C" fn mkdir(
+        _idmap: *mut bindings::mnt_idmap,
+        dir: *mut bindings::inode,
+        dentry: *mut bindings::dentry,
+        mode: bindings::umode_t,
+    ) -> kver::MkdirRet {
+        // SAFETY: Called as `inode_operations::mkdir` (see the type doc).
+        let (dir, dentry) = unsafe { Self::dir_args(dir, dentry) };
+        kver::mkdir_ret(T::mkdir(dir, dentry, mode))
+    }
+
+    /// `mknod`.
+    ///
+    /// # Safety
+    ///
+    /// Called only by the kernel through the table (see the type doc).
+    unsafe extern "C" fn mknod(
+        _idmap: *mut bindings::mnt_idmap,
+        dir: *mut bindings::inode,
+        dentry: *mut bindings::dentry,
+        mode: bindings::umode_t,
+        dev: bindings::dev_t,
+    ) -> c_int {
+        // SAFETY: Called as `inode_operations::mknod` (see the type doc).
+        let (dir, dentry) = unsafe { Self::dir_args(dir, dentry) };
+        errno(T::mknod(dir, dentry, mode, dev))
+    }
+
+    /// `symlink`.
+    ///
+    /// # Safety
+    ///
+    /// Called only by the kernel through the table (see the type doc).
+    unsafe extern "C" fn symlink(
+        _idmap: *mut bindings::mnt_idmap,
+        dir: *mut bindings::inode,
+        dentry: *mut bindings::dentry,
+        target: *const c_char,
+    ) -> c_int {
+        // SAFETY: Called as `inode_operations::symlink` (see the type doc);
+        // `target` is the NUL-terminated link target, live for the call.
+        let (dir, dentry, target) = unsafe {
+            let (dir, dentry) = Self::dir_args(dir, dentry);
+            (dir, dentry, kver::cstr(target))
+        };
+        errno(T::symlink(dir, dentry, target))
+    }
+
+    /// `tmpfile`.
+    ///
+    /// # Safety
+    ///
+    /// Called only by the kernel through the table (see the type doc).
+    unsafe extern "C" fn tmpfile(
+        _idmap: *mut bindings::mnt_idmap,
+        dir: *mut bindings::inode,
+        file: *mut bindings::file,
+        mode: bindings::umode_t,
+    ) -> c_int {
+        // SAFETY: Called as `inode_operations::tmpfile` (see the type doc):
+        // `dir` is a live rramfs directory and `file` is being opened on
+        // the unnamed dentry made for O_TMPFILE.
+        let dir = unsafe { Inode::from_raw(dir) };
+        let err = errno(T::tmpfile(
+            dir,
+            TmpFile {
+                file,
+                _p: PhantomData,
+            },
+            mode,
+        ));
+        // SAFETY: `file` is being opened; this ends the open.
+        unsafe { bindings::rramfs_finish_open_simple(file, err) }
+    }
+
+    /// `rename`.
+    ///
+    /// # Safety
+    ///
+    /// Called only by the kernel through the table (see the type doc).
+    unsafe extern "C" fn rename(
+        idmap: *mut bindings::mnt_idmap,
+        old_dir: *mut bindings::inode,
+        old_dentry: *mut bindings::dentry,
+        new_dir: *mut bindings::inode,
+        new_dentry: *mut bindings::dentry,
+        flags: c_uint,
+    ) -> c_int {
+        // SAFETY: Called as `inode_operations::rename` (see the type doc):
+        // the VFS holds both directories' locks and the dentries are live.
+        let rename = unsafe {
+            Rename {
+                idmap,
+                old_dir: InodeLocked::assume(Inode::from_raw(old_dir)),
+                old_dentry: Dentry::from_raw(old_dentry),
+                new_dir: InodeLocked::assume(Inode::from_raw(new_dir)),
+                new_dentry: Dentry::from_raw(new_dentry),
+                flags,
+            }
+        };
+        errno(T::rename(rename))
+    }
+
+    /// `setattr`.
+    ///
+    /// # Safety
+    ///
+    /// Called only by the kernel through the table (see the type doc).
+    unsafe extern "C" fn setattr(
+        idmap: *mut bindings::mnt_idmap,
+        dentry: *mut bindings::dentry,
+        attr: *mut bindings::iattr,
+    ) -> c_int {
+        // SAFETY: Called as `inode_operations::setattr` (see the type doc):
+        // a positive dentry of ours, whose inode the VFS holds locked, and
+        // a valid `iattr`.
+        let attr = unsafe {
+            SetAttr {
+                idmap,
+                dentry,
+                attr,
+                locked: InodeLocked::assume(Inode::from_raw((*dentry).d_inode)),
+            }
+        };
+        errno(T::setattr(attr))
+    }
+
+    /// `getattr`.
+    ///
+    /// # Safety
+    ///
+    /// Called only by the kernel through the table (see the type doc).
+    unsafe extern "C" fn getattr(
+        idmap: *mut bindings::mnt_idmap,
+        path: *const bindings::path,
+        stat: *mut bindings::kstat,
+        request_mask: u32,
+        flags: c_uint,
+    ) -> c_int {
+        // SAFETY: Called as `inode_operations::getattr` (see the type doc).
+        let err = unsafe { bindings::simple_getattr(idmap, path, stat, request_mask, flags) };
+        if err == 0 {
+            // SAFETY: `path` is a positive path of ours, live for the call;
+            // `stat` is valid and ours to fill.
+            let (inode, stat) = unsafe {
+                (
+                    Inode::from_raw((*(*path).dentry).d_inode),
+                    &mut *stat.cast::<Kstat>(),
+                )
+            };
+            T::getattr(inode, stat, request_mask);
+        }
+        err
+    }
+
+    /// `listxattr`.
+    ///
+    /// # Safety
+    ///
+    /// Called only by the kernel through the table (see the type doc).
+    unsafe extern "C" fn listxattr(
+        dentry: *mut bindings::dentry,
+        buffer: *mut c_char,
+        size: usize,
+    ) -> isize {
+        // SAFETY: Called as `inode_operations::listxattr` (see the type
+        // doc): a positive dentry of ours, and `buffer` holds `size`
+        // bytes, or `size` is 0.
+        let (inode, buf) = unsafe {
+            (
+                Inode::from_raw((*dentry).d_inode),
+                (size != 0).then(|| core::slice::from_raw_parts_mut(buffer.cast::<u8>(), size)),
+            )
+        };
+        match T::listxattr(inode, buf) {
+            Ok(n) => n as isize,
+            Err(e) => e.to_errno() as isize,
+        }
+    }
+}
+
+/// The file an O_TMPFILE open makes, given to [`InodeOperations::tmpfile`].
+///
+/// # Invariants
+///
+/// `file` is being opened on the unnamed dentry the VFS made for
+/// O_TMPFILE, which has no inode yet.
+pub(crate) struct TmpFile<'a> {
+    file: *mut bindings::file,
+    _p: PhantomData<&'a File>,
+}
+
+impl TmpFile<'_> {
+    /// The file's (unnamed) dentry, for the LSM.
+    pub(crate) fn dentry(&self) -> &Dentry {
+        // SAFETY: By the type invariants the file is being opened; its
+        // dentry lives at least as long.
+        unsafe { Dentry::from_raw(bindings::rramfs_file_dentry(self.file)) }
+    }
+
+    /// Gives the file its inode (`d_tmpfile()`, which takes the reference).
+    pub(crate) fn instantiate(self, inode: NewInode) {
+        // SAFETY: By the type invariants the dentry is the unnamed one of
+        // an O_TMPFILE open, with no inode yet.
+        unsafe { bindings::d_tmpfile(self.file, inode.into_raw()) };
+    }
+}
+
+/// The arguments of a `rename`, given to [`InodeOperations::rename`].
+///
+/// # Invariants
+///
+/// The arguments of a VFS `rename` call in progress: both directories are
+/// locked and the dentries live, for `'a`.
+pub(crate) struct Rename<'a> {
+    idmap: *mut bindings::mnt_idmap,
+    /// The directory the name leaves, locked.
+    pub(crate) old_dir: InodeLocked<'a>,
+    /// The name that moves.
+    pub(crate) old_dentry: &'a Dentry,
+    /// The directory the name enters, locked.
+    pub(crate) new_dir: InodeLocked<'a>,
+    /// The new name, positive when it replaces (or is exchanged with) one.
+    pub(crate) new_dentry: &'a Dentry,
+    /// `RENAME_*` flags.
+    pub(crate) flags: u32,
+}
+
+impl Rename<'_> {
+    /// Moves the name (`simple_rename()`), with `flags` in place of the
+    /// call's (those it handles: NOREPLACE, EXCHANGE).
+    pub(crate) fn simple(self, flags: u32) -> Result {
+        // SAFETY: By the type invariants the VFS holds the locks rename
+        // needs, and the objects are live.
+        super::to_result(unsafe {
+            bindings::simple_rename(
+                self.idmap,
+                self.old_dir.inode().as_raw(),
+                self.old_dentry.as_raw(),
+                self.new_dir.inode().as_raw(),
+                self.new_dentry.as_raw(),
+                flags,
+            )
+        })
+    }
+}
+
+/// The arguments of a `setattr`, given to [`InodeOperations::setattr`].
+///
+/// # Invariants
+///
+/// The arguments of a VFS `setattr` call in progress: `attr` is valid and
+/// `dentry` a positive dentry whose inode (`locked`) is locked, for `'a`.
+pub(crate) struct SetAttr<'a> {
+    idmap: *mut bindings::mnt_idmap,
+    dentry: *mut bindings::dentry,
+    attr: *mut bindings::iattr,
+    locked: InodeLocked<'a>,
+}
+
+impl<'a> SetAttr<'a> {
+    /// The inode whose attributes change, locked.
+    pub(crate) fn locked(&self) -> InodeLocked<'a> {
+        self.locked
+    }
+
+    fn valid(&self) -> u32 {
+        // SAFETY: By the type invariants `attr` is valid.
+        unsafe { (*self.attr).ia_valid }
+    }
+
+    /// The new size, if the call changes it.
+    pub(crate) fn size(&self) -> Option<i64> {
+        // SAFETY: By the type invariants `attr` is valid.
+        (self.valid() & bindings::ATTR_SIZE != 0).then(|| unsafe { (*self.attr).ia_size })
+    }
+
+    /// Whether the call sets the modification time.
+    pub(crate) fn sets_mtime(&self) -> bool {
+        self.valid() & bindings::ATTR_MTIME != 0
+    }
+
+    /// Applies the change (`simple_setattr()`: checks, then size and
+    /// attributes).
+    pub(crate) fn apply(self) -> Result {
+        // SAFETY: By the type invariants: the arguments of the call in
+        // progress, with the inode locked.
+        super::to_result(unsafe { bindings::simple_setattr(self.idmap, self.dentry, self.attr) })
+    }
+}
+
+/// The `struct kstat` a `getattr` fills in.
+#[repr(transparent)]
+pub(crate) struct Kstat(bindings::kstat);
+
+impl Kstat {
+    /// Reports the O_DIRECT alignment of memory and offsets
+    /// (`statx(STATX_DIOALIGN)`).
+    pub(crate) fn set_dio_align(&mut self, align: u32) {
+        self.0.dio_mem_align = align;
+        self.0.dio_offset_align = align;
+        self.0.result_mask |= bindings::STATX_DIOALIGN;
+    }
+}
