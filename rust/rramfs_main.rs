@@ -5,19 +5,21 @@
 //! real O_DIRECT path.
 //!
 //! The C shim (`shim.c`) registers the filesystem and wraps static inline
-//! kernel helpers; everything else is here.  One concept per module:
+//! kernel helpers; everything else is here, in layers that import only
+//! downwards:
 //!
-//! - [`vfs`]: typed access to the kernel objects the I/O paths use.
-//! - [`super_block`]: mount options, limits, superblock lifetime, statfs.
-//! - [`stats`]: per-superblock counters shown in debugfs.
-//! - [`inode`]: inode allocation and attributes.
-//! - [`dir`]: the namespace operations.
-//! - [`dio`]: the O_DIRECT path.
-//! - [`file`]: regular files' operations.
-//! - [`folio`]: page-cache folios, accounted against `size=`.
-//! - [`read`]: the buffered read path.
-//! - [`write`]: the buffered write path.
-//! - [`xattr`]: extended attributes.
+//! 1. [`vfs`]: the typed layer over the kernel objects, the operation
+//!    tables built from traits, the kernel-version differences.  The only
+//!    place with `unsafe` blocks.
+//! 2. The mount's state: [`super_block`] (options, limits, accounting),
+//!    [`stats`] (counters shown in debugfs).
+//! 3. The I/O paths and the namespace, which implement the `vfs` traits:
+//!    [`folio`] (folios charged against `size=`, address-space
+//!    operations), [`read`], [`write`], [`dio`] (O_DIRECT), [`file`]
+//!    (regular files), [`xattr`], [`inode`] (allocation, eviction),
+//!    [`dir`].
+//! 4. [`fs_type`]: the filesystem type, which ties them to the tables.
+//! 5. This file: registration.
 
 use kernel::prelude::*;
 
@@ -26,6 +28,7 @@ mod dio;
 mod dir;
 mod file;
 mod folio;
+mod fs_type;
 mod inode;
 mod read;
 mod stats;
@@ -44,21 +47,22 @@ module! {
 
 struct Rramfs;
 
+// SAFETY: `super_block::Rramfs` is the one filesystem type of this module,
+// the one `init` registers: the state the shim hands back is its.
+unsafe impl vfs::Registered for super_block::Rramfs {}
+
+/// The entry points the shim calls.
+static FS_OPS: vfs::FsOps = vfs::FsOps::new::<super_block::Rramfs>();
+
 impl kernel::Module for Rramfs {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        // SAFETY: Called once at module load; the shim's file_system_type is
-        // static and its callbacks are the Rust functions of this crate,
-        // which live as long as the module.
-        vfs::to_result(unsafe { bindings::rramfs_register() })?;
+        vfs::register::<super_block::Rramfs>(&FS_OPS)?;
         Ok(Rramfs)
     }
 }
 
 impl Drop for Rramfs {
     fn drop(&mut self) {
-        // SAFETY: `init` registered the filesystem.  Module unload cannot
-        // happen while a superblock exists, as each one holds a module
-        // reference through `file_system_type.owner`.
-        unsafe { bindings::rramfs_unregister() };
+        vfs::unregister();
     }
 }

@@ -40,6 +40,9 @@ static const struct constant_table rramfs_prefault_modes[] = {
 	{}
 };
 
+/* The Rust side's entry points, set by rramfs_register(). */
+static const struct rramfs_fs_ops *rramfs_ops;
+
 static const struct fs_parameter_spec rramfs_fs_parameters[] = {
 	fsparam_u32oct("mode",		RRAMFS_OPT_MODE),
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
@@ -91,7 +94,7 @@ static int rramfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 			return invalfc(fc, "gid %u is not mapped", p.gid.val);
 		break;
 	}
-	return rramfs_apply_param(fc, fc->s_fs_info, &p);
+	return rramfs_ops->apply_param(fc, fc->s_fs_info, &p);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -99,7 +102,7 @@ static int rramfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 
 static int rramfs_fill_super_fc(struct super_block *sb, struct fs_context *fc)
 {
-	return rramfs_fill_super(fc, sb);
+	return rramfs_ops->fill_super(fc, sb);
 }
 
 static int rramfs_get_tree(struct fs_context *fc)
@@ -110,12 +113,12 @@ static int rramfs_get_tree(struct fs_context *fc)
 static int rramfs_reconfigure_fc(struct fs_context *fc)
 {
 	sync_filesystem(fc->root->d_sb);
-	return rramfs_reconfigure(fc, fc->root->d_sb, fc->s_fs_info);
+	return rramfs_ops->reconfigure(fc, fc->root->d_sb, fc->s_fs_info);
 }
 
 static void rramfs_free_fc(struct fs_context *fc)
 {
-	rramfs_fs_info_free(fc->s_fs_info);
+	rramfs_ops->info_free(fc->s_fs_info);
 }
 
 static const struct fs_context_operations rramfs_context_ops = {
@@ -127,13 +130,18 @@ static const struct fs_context_operations rramfs_context_ops = {
 
 static int rramfs_init_fs_context(struct fs_context *fc)
 {
-	void *fsi = rramfs_fs_info_alloc();
+	void *fsi = rramfs_ops->info_alloc();
 
 	if (!fsi)
 		return -ENOMEM;
 	fc->s_fs_info = fsi;
 	fc->ops = &rramfs_context_ops;
 	return 0;
+}
+
+static void rramfs_kill_sb(struct super_block *sb)
+{
+	rramfs_ops->kill_sb(sb);
 }
 
 static struct file_system_type rramfs_fs_type = {
@@ -154,21 +162,19 @@ static struct file_system_type rramfs_fs_type = {
 };
 
 /* invalfc() for Rust: the message goes to the fs_context's log. */
-int rramfs_fc_error(struct fs_context *fc, const char *msg)
+int rramfs_fc_error(struct fs_context *fc, const void *args)
 {
-	return invalfc(fc, "%s", msg);
-}
-
-int rramfs_fc_error_name(struct fs_context *fc, const char *fmt, const char *name)
-{
-	return invalfc(fc, fmt, name);
+	return invalfc(fc, "%pA", args);
 }
 
 static struct dentry *rramfs_debugfs_root;
 
-int rramfs_register(void)
+int rramfs_register(const struct rramfs_fs_ops *ops)
 {
-	int err = register_filesystem(&rramfs_fs_type);
+	int err;
+
+	rramfs_ops = ops;
+	err = register_filesystem(&rramfs_fs_type);
 
 	if (!err)
 		rramfs_debugfs_root = debugfs_create_dir("rramfs", NULL);
@@ -186,7 +192,7 @@ void rramfs_unregister(void)
 
 static int rramfs_stats_seq_show(struct seq_file *m, void *v)
 {
-	rramfs_stats_show(m, m->private);
+	rramfs_ops->stats_show(m, m->private);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(rramfs_stats_seq);

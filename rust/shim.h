@@ -44,19 +44,31 @@ struct rramfs_param {
 	const char *string;	/* SIZE, NR_INODES: parsed by Rust */
 };
 
-/* ---- implemented in Rust (rust/super_block.rs) ---- */
-void *rramfs_fs_info_alloc(void);
-void rramfs_fs_info_free(void *fsi);
-int rramfs_apply_param(struct fs_context *fc, void *fsi, const struct rramfs_param *p);
-int rramfs_fill_super(struct fs_context *fc, struct super_block *sb);
-int rramfs_reconfigure(struct fs_context *fc, struct super_block *sb, void *new_fsi);
-void rramfs_kill_sb(struct super_block *sb);
-void rramfs_stats_show(struct seq_file *m, struct super_block *sb);
+/*
+ * The filesystem's entry points, implemented in Rust (rust/vfs/fs_type.rs)
+ * and handed over by rramfs_register():
+ *  info_alloc	a new fs_context's state (the defaults), or NULL
+ *  info_free	frees a state no superblock took (NULL allowed)
+ *  apply_param	one parsed option into the fs_context's state @fsi
+ *  fill_super	a new superblock whose s_fs_info is the mount's state
+ *  reconfigure	applies a remount's state @new_fsi to @sb (s_umount held)
+ *  kill_sb	tears a superblock down and frees its state
+ *  stats_show	the debugfs counters of @sb
+ */
+struct rramfs_fs_ops {
+	void *(*info_alloc)(void);
+	void (*info_free)(void *fsi);
+	int (*apply_param)(struct fs_context *fc, void *fsi, const struct rramfs_param *p);
+	int (*fill_super)(struct fs_context *fc, struct super_block *sb);
+	int (*reconfigure)(struct fs_context *fc, struct super_block *sb, void *new_fsi);
+	void (*kill_sb)(struct super_block *sb);
+	void (*stats_show)(struct seq_file *m, struct super_block *sb);
+};
 
 /* ---- implemented in C (rust/shim.c) ---- */
-int rramfs_register(void);
-int rramfs_fc_error(struct fs_context *fc, const char *msg);
-int rramfs_fc_error_name(struct fs_context *fc, const char *fmt, const char *name);
+int rramfs_register(const struct rramfs_fs_ops *ops);
+/* invalfc() with a Rust fmt::Arguments (@args, formatted by %pA) */
+int rramfs_fc_error(struct fs_context *fc, const void *args);
 void rramfs_unregister(void);
 struct dentry *rramfs_debugfs_create(struct super_block *sb);
 void rramfs_debugfs_remove(struct dentry *dir);

@@ -2,26 +2,24 @@
 
 //! The superblock: mount options, limits, lifetime and statfs.
 //!
-//! One [`SbInfo`] is allocated per `fs_context` (the options being parsed);
+//! One [`SbInfo`] is made per `fs_context` (the options being parsed);
 //! `get_tree_nodev()` moves it into `sb->s_fs_info`, where it lives until
-//! [`rramfs_kill_sb`].  A remount parses into a fresh `SbInfo` and
-//! [`rramfs_reconfigure`] copies the options that were given.
+//! the superblock is killed (see [`crate::vfs::FileSystem`]).  A remount
+//! parses into a fresh `SbInfo`, and `reconfigure` copies the options that
+//! were given.
 
-use core::ffi::CStr;
-use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
-use kernel::ffi::{c_int, c_ulong, c_void};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use kernel::prelude::*;
 
 use crate::bindings;
 
 use crate::{
-    inode,
     stats::Stats,
-    vfs::{cred, kver, Evicting, Inode, Kstatfs, SeqFile, SuperBlock, SuperOperations, SuperOps},
+    vfs::{cred, totalram_pages, FsContext, Inode, Kstatfs, Param, SeqFile, SuperBlock},
 };
 
 /// `statfs` magic: "rram".
-pub(crate) const RRAMFS_MAGIC: c_ulong = 0x7272_616d;
+pub(crate) const RRAMFS_MAGIC: u64 = 0x7272_616d;
 const PAGE_SIZE: u64 = bindings::PAGE_SIZE as u64;
 const DEFAULT_MODE: u16 = 0o755;
 
@@ -74,17 +72,12 @@ pub(crate) struct SbInfo {
     /// [`xattr_space`] per extended attribute.
     used_ispace: AtomicU64,
     pub(crate) stats: Stats,
-    /// This superblock's debugfs directory, or null.  Set once by
-    /// `fill_super` while its `stats` file may already be read, hence
-    /// atomic (every access goes through a shared reference).
-    debugfs: AtomicPtr<bindings::dentry>,
 }
 
 impl SbInfo {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         // Like tmpfs: half of RAM, and as many inodes as half of RAM's pages.
-        // SAFETY: `totalram_pages()` only reads a global counter.
-        let half = unsafe { bindings::rramfs_totalram_pages() } / 2;
+        let half = totalram_pages() / 2;
         SbInfo {
             mode: DEFAULT_MODE,
             uid: cred::current_fsuid(),
@@ -98,16 +91,13 @@ impl SbInfo {
             used_inodes: AtomicU64::new(0),
             used_ispace: AtomicU64::new(0),
             stats: Stats::default(),
-            debugfs: AtomicPtr::new(core::ptr::null_mut()),
         }
     }
 
     /// Returns the `SbInfo` of a mounted superblock.
+    #[inline]
     pub(crate) fn of(sb: &SuperBlock) -> &SbInfo {
-        // SAFETY: By `SuperBlock`'s invariants `s_fs_info` is the `SbInfo`
-        // leaked by `rramfs_fs_info_alloc` (an rramfs superblock gets no
-        // other), freed only at the end of `kill_sb`, after `sb`'s lifetime.
-        unsafe { &*sb.fs_info().cast::<SbInfo>() }
+        sb.info::<Rramfs>()
     }
 
     /// Returns the `SbInfo` of the superblock `inode` belongs to.
@@ -221,8 +211,7 @@ fn parse_size(s: &[u8], unit: u64) -> Option<u64> {
             if v > 100 {
                 return None;
             }
-            // SAFETY: `totalram_pages()` only reads a global counter.
-            let ram = unsafe { bindings::rramfs_totalram_pages() };
+            let ram = totalram_pages();
             return Some(ram.checked_mul(v)? / 100 * PAGE_SIZE / unit.max(1));
         }
         [suffix] => {
@@ -242,277 +231,145 @@ fn parse_size(s: &[u8], unit: u64) -> Option<u64> {
     Some(bytes.div_ceil(unit))
 }
 
-/// Creates the `SbInfo` of a new `fs_context`, or returns null.
-#[no_mangle]
-pub(crate) extern "C" fn rramfs_fs_info_alloc() -> *mut c_void {
-    match KBox::new(SbInfo::new(), GFP_KERNEL) {
-        Ok(b) => KBox::into_raw(b).cast(),
-        Err(_) => core::ptr::null_mut(),
-    }
-}
-
-/// Frees an `SbInfo` that no superblock took (null is allowed).
-///
-/// # Safety
-///
-/// `fsi` is null or came from [`rramfs_fs_info_alloc`] and is not used again.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn rramfs_fs_info_free(fsi: *mut c_void) {
-    if !fsi.is_null() {
-        // SAFETY: By the safety requirements, `fsi` is an owned `KBox<SbInfo>`.
-        drop(unsafe { KBox::from_raw(fsi.cast::<SbInfo>()) });
-    }
-}
-
-/// Applies one parsed mount option to the `fs_context`'s `SbInfo`.
-///
-/// # Safety
-///
-/// `fsi` is the `SbInfo` of the `fs_context` `fc` being parsed, not shared
-/// with any other thread; `p` is valid, and `p.string` is a NUL-terminated
-/// string for the string-valued options.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn rramfs_apply_param(
-    fc: *mut bindings::fs_context,
-    fsi: *mut c_void,
-    p: *const bindings::rramfs_param,
-) -> c_int {
-    // SAFETY: By the safety requirements, both are valid and `fsi` is ours.
-    let (fsi, p) = unsafe { (&mut *fsi.cast::<SbInfo>(), &*p) };
-    let string = || {
-        // SAFETY: By the safety requirements `string` is NUL-terminated for
-        // the string options, the only ones that call this.
-        unsafe { kver::cstr(p.string) }.to_bytes()
-    };
-    match p.opt {
-        bindings::RRAMFS_OPT_MODE => fsi.mode = (p.uint_32 & bindings::S_IALLUGO) as u16,
-        bindings::RRAMFS_OPT_UID => fsi.uid = p.uid,
-        bindings::RRAMFS_OPT_GID => fsi.gid = p.gid,
-        bindings::RRAMFS_OPT_SIZE => match parse_size(string(), PAGE_SIZE) {
-            Some(v) => fsi.max_blocks = AtomicU64::new(v),
-            None => return bad_value(fc, c"size"),
-        },
-        bindings::RRAMFS_OPT_NR_INODES => match parse_size(string(), 1) {
-            Some(v) if v <= u64::MAX / INODE_SPACE => fsi.max_inodes = AtomicU64::new(v),
-            _ => return bad_value(fc, c"nr_inodes"),
-        },
-        bindings::RRAMFS_OPT_PREFAULT => fsi.prefault = AtomicU32::new(p.uint_32),
-        bindings::RRAMFS_OPT_DIO_ALIGN => {
-            let a = p.uint_32;
-            // A power of two from 1 (any alignment) to a page.
-            if !a.is_power_of_two() || u64::from(a) > PAGE_SIZE {
-                return fc_error(
-                    fc,
-                    c"dio_align must be a power of two from 1 to the page size",
-                );
-            }
-            fsi.dio_align = AtomicU32::new(a);
-        }
-        _ => return EINVAL.to_errno(),
-    }
-    fsi.seen |= 1 << p.opt;
-    0
-}
-
-/// Fails a mount or remount with EINVAL and `msg` in the `fs_context`'s
-/// log (read from the fsopen() fd, or the kernel log for mount(2)), as
-/// tmpfs's `invalfc()`.
-fn fc_error(fc: *mut bindings::fs_context, msg: &CStr) -> c_int {
-    // SAFETY: `fc` is the `fs_context` of the call in progress (every
-    // caller is reached from one of its operations); `msg` is a C string.
-    unsafe { bindings::rramfs_fc_error(fc, kver::char_ptr(msg)) }
-}
-
-fn bad_value(fc: *mut bindings::fs_context, name: &CStr) -> c_int {
-    // SAFETY: As in `fc_error`; the format takes one string.
-    unsafe {
-        bindings::rramfs_fc_error_name(
-            fc,
-            kver::char_ptr(c"bad value for %s: expected a number with an optional k/m/g/t/p/e suffix or a percentage of RAM"),
-            kver::char_ptr(name),
-        )
-    }
-}
-
 /// The largest limits a user-namespace mount may ask for: what a
 /// privileged mount gets by default (half of RAM, as many inodes as half
 /// of RAM's pages).  Within them, the data is also charged to the mounting
 /// task's memory cgroup.
-fn userns_limits_error(blocks: u64, inodes: u64) -> Option<&'static CStr> {
-    // SAFETY: `totalram_pages()` only reads a global counter.
-    let half = unsafe { bindings::rramfs_totalram_pages() } / 2;
+fn userns_limits_error(blocks: u64, inodes: u64) -> Option<&'static str> {
+    let half = totalram_pages() / 2;
     if blocks == 0 || inodes == 0 {
-        Some(c"unlimited size or nr_inodes is not allowed in a user namespace mount")
+        Some("unlimited size or nr_inodes is not allowed in a user namespace mount")
     } else if blocks > half {
-        Some(c"size above half of RAM is not allowed in a user namespace mount")
+        Some("size above half of RAM is not allowed in a user namespace mount")
     } else if inodes > half {
-        Some(c"nr_inodes above half of RAM's pages is not allowed in a user namespace mount")
+        Some("nr_inodes above half of RAM's pages is not allowed in a user namespace mount")
     } else {
         None
     }
 }
 
-/// Fills a new superblock whose `s_fs_info` is the mount's `SbInfo`.
-///
-/// # Safety
-///
-/// Called by `get_tree_nodev()` with a new, locked superblock, for the
-/// `fs_context` `fc`.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn rramfs_fill_super(
-    fc: *mut bindings::fs_context,
-    sb: *mut bindings::super_block,
-) -> c_int {
-    // SAFETY: `sget_fc()` moved the fs_context's `SbInfo` into
-    // `s_fs_info`; the superblock lives until `kill_sb`, after this call.
-    let sbr = unsafe { SuperBlock::from_raw(sb) };
-    let fsi = SbInfo::of(sbr);
+/// The rramfs filesystem type.  Its trait implementations, which need the
+/// operation tables, are in [`crate::fs_type`]; this state layer only
+/// names it, for [`SbInfo::of`].
+pub(crate) struct Rramfs;
 
-    // ramfs and tmpfs allow unprivileged mounts in a user namespace; rramfs
-    // does too, but only within bounded memory limits.
-    if sbr.in_user_ns() {
-        let blocks = fsi.max_blocks.load(Ordering::Relaxed);
-        if let Some(msg) = userns_limits_error(blocks, fsi.max_inodes.load(Ordering::Relaxed)) {
-            return fc_error(fc, msg);
+/// The mount's side of the superblock operations and the filesystem type.
+impl SbInfo {
+    /// Applies one parsed mount option (this is an `fs_context`'s state).
+    pub(crate) fn apply_param(&mut self, fc: &FsContext, p: &Param<'_>) -> Result {
+        let fsi = self;
+        let bad_value = |name| {
+            fc.invalid(format_args!(
+                "bad value for {name}: expected a number with an optional \
+                 k/m/g/t/p/e suffix or a percentage of RAM"
+            ))
+        };
+        match p.opt() {
+            bindings::RRAMFS_OPT_MODE => fsi.mode = (p.uint() & bindings::S_IALLUGO) as u16,
+            bindings::RRAMFS_OPT_UID => fsi.uid = p.uid(),
+            bindings::RRAMFS_OPT_GID => fsi.gid = p.gid(),
+            bindings::RRAMFS_OPT_SIZE => match parse_size(p.string(), PAGE_SIZE) {
+                Some(v) => fsi.max_blocks = AtomicU64::new(v),
+                None => return Err(bad_value("size")),
+            },
+            bindings::RRAMFS_OPT_NR_INODES => match parse_size(p.string(), 1) {
+                Some(v) if v <= u64::MAX / INODE_SPACE => fsi.max_inodes = AtomicU64::new(v),
+                _ => return Err(bad_value("nr_inodes")),
+            },
+            bindings::RRAMFS_OPT_PREFAULT => fsi.prefault = AtomicU32::new(p.uint()),
+            bindings::RRAMFS_OPT_DIO_ALIGN => {
+                let a = p.uint();
+                // A power of two from 1 (any alignment) to a page.
+                if !a.is_power_of_two() || u64::from(a) > PAGE_SIZE {
+                    return Err(fc.invalid(format_args!(
+                        "dio_align must be a power of two from 1 to the page size"
+                    )));
+                }
+                fsi.dio_align = AtomicU32::new(a);
+            }
+            _ => return Err(EINVAL),
+        }
+        fsi.seen |= 1 << p.opt();
+        Ok(())
+    }
+
+    /// Checks the state a mount starts with (`userns`: a user-namespace
+    /// mount): ramfs and tmpfs allow unprivileged mounts in a user
+    /// namespace; rramfs does too, but only within bounded memory limits.
+    pub(crate) fn check_mount(&self, fc: &FsContext, userns: bool) -> Result {
+        if userns {
+            let blocks = self.max_blocks.load(Ordering::Relaxed);
+            if let Some(msg) = userns_limits_error(blocks, self.max_inodes.load(Ordering::Relaxed))
+            {
+                return Err(fc.invalid(format_args!("{msg}")));
+            }
+        }
+        Ok(())
+    }
+
+    /// The root directory's mode (type included) and owner.
+    pub(crate) fn root_attrs(&self) -> (u16, bindings::kuid_t, bindings::kgid_t) {
+        (bindings::S_IFDIR as u16 | self.mode, self.uid, self.gid)
+    }
+
+    /// Applies the options a remount gave (`new`) to this mounted state;
+    /// `userns`: a user-namespace mount.
+    pub(crate) fn reconfigure(&self, fc: &FsContext, userns: bool, new: &SbInfo) -> Result {
+        let fsi = self;
+        let seen = |o: bindings::rramfs_opt| new.seen & (1 << o) != 0;
+
+        let mut blocks = fsi.max_blocks.load(Ordering::Relaxed);
+        let mut inodes = fsi.max_inodes.load(Ordering::Relaxed);
+        if seen(bindings::RRAMFS_OPT_SIZE) {
+            blocks = new.max_blocks.load(Ordering::Relaxed);
+            if blocks != 0 && blocks < fsi.used_blocks.load(Ordering::Relaxed) {
+                return Err(fc.invalid(format_args!("size is below current use")));
+            }
+        }
+        if seen(bindings::RRAMFS_OPT_NR_INODES) {
+            inodes = new.max_inodes.load(Ordering::Relaxed);
+            // Inodes and xattrs share the inode space: it must still hold
+            // them.
+            if inodes != 0 && inodes * INODE_SPACE < fsi.used_ispace.load(Ordering::Relaxed) {
+                return Err(fc.invalid(format_args!(
+                    "nr_inodes is below current use (inodes and xattrs)"
+                )));
+            }
+        }
+        if userns {
+            if let Some(msg) = userns_limits_error(blocks, inodes) {
+                return Err(fc.invalid(format_args!("{msg}")));
+            }
+        }
+        fsi.max_blocks.store(blocks, Ordering::Relaxed);
+        fsi.max_inodes.store(inodes, Ordering::Relaxed);
+        if seen(bindings::RRAMFS_OPT_PREFAULT) {
+            fsi.prefault
+                .store(new.prefault.load(Ordering::Relaxed), Ordering::Relaxed);
+        }
+        if seen(bindings::RRAMFS_OPT_DIO_ALIGN) {
+            fsi.dio_align.store(new.dio_align(), Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    /// Prints the counters (debugfs `stats`).
+    pub(crate) fn show_stats(&self, m: &SeqFile) {
+        let fsi = self;
+        fsi.stats.show(m);
+        let lines = [
+            ("blocks_used", fsi.used_blocks.load(Ordering::Relaxed)),
+            ("inodes_used", fsi.used_inodes.load(Ordering::Relaxed)),
+            ("ispace_used", fsi.used_ispace.load(Ordering::Relaxed)),
+        ];
+        for (name, v) in lines {
+            m.print(format_args!("{name} {v}\n"));
         }
     }
 
-    // SAFETY: `sb` is valid; the directory is removed in `kill_sb`.
-    let dir = unsafe { bindings::rramfs_debugfs_create(sb) };
-    fsi.debugfs.store(dir, Ordering::Relaxed);
-    let (mode, uid, gid) = (bindings::S_IFDIR as u16 | fsi.mode, fsi.uid, fsi.gid);
-
-    // SAFETY: The superblock is new and locked, nobody else uses it yet.
-    unsafe {
-        (*sb).s_maxbytes = bindings::rramfs_max_lfs_filesize;
-        (*sb).s_blocksize = bindings::PAGE_SIZE as c_ulong;
-        (*sb).s_blocksize_bits = bindings::PAGE_SHIFT as u8;
-        (*sb).s_magic = RRAMFS_MAGIC;
-        (*sb).s_op = SUPER_OPS.as_raw();
-        (*sb).s_time_gran = 1;
-        // Like tmpfs: once a file is seen to have no suid/sgid bit and no
-        // security.capability xattr, writes skip file_remove_privs()'s
-        // xattr lookup (the VFS clears S_NOSEC when either appears).
-        (*sb).s_flags |= bindings::rramfs_sb_nosec;
-        (*sb).s_xattr = crate::xattr::HANDLERS.as_ptr();
-    }
-
-    let root = match inode::new(sbr, None, mode, 0) {
-        Ok(root) => root,
-        Err(e) => return e.to_errno(),
-    };
-    root.set_owner(uid, gid);
-    // SAFETY: `d_make_root` consumes the new inode's reference.
-    let dentry = unsafe { bindings::d_make_root(root.into_raw()) };
-    if dentry.is_null() {
-        return ENOMEM.to_errno();
-    }
-    // SAFETY: The superblock is still ours alone.
-    unsafe { (*sb).s_root = dentry };
-    0
-}
-
-/// Applies the options given to a remount.
-///
-/// # Safety
-///
-/// `sb` is a mounted rramfs superblock with `s_umount` held for writing;
-/// `new_fsi` is the `SbInfo` of the remount's `fs_context` `fc`.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn rramfs_reconfigure(
-    fc: *mut bindings::fs_context,
-    sb: *mut bindings::super_block,
-    new_fsi: *mut c_void,
-) -> c_int {
-    // SAFETY: See the function's safety requirements.
-    let (sb, new) = unsafe { (SuperBlock::from_raw(sb), &*new_fsi.cast::<SbInfo>()) };
-    let fsi = SbInfo::of(sb);
-    let seen = |o: bindings::rramfs_opt| new.seen & (1 << o) != 0;
-    let userns = sb.in_user_ns();
-
-    let mut blocks = fsi.max_blocks.load(Ordering::Relaxed);
-    let mut inodes = fsi.max_inodes.load(Ordering::Relaxed);
-    if seen(bindings::RRAMFS_OPT_SIZE) {
-        blocks = new.max_blocks.load(Ordering::Relaxed);
-        if blocks != 0 && blocks < fsi.used_blocks.load(Ordering::Relaxed) {
-            return fc_error(fc, c"size is below current use");
-        }
-    }
-    if seen(bindings::RRAMFS_OPT_NR_INODES) {
-        inodes = new.max_inodes.load(Ordering::Relaxed);
-        // Inodes and xattrs share the inode space: it must still hold them.
-        if inodes != 0 && inodes * INODE_SPACE < fsi.used_ispace.load(Ordering::Relaxed) {
-            return fc_error(fc, c"nr_inodes is below current use (inodes and xattrs)");
-        }
-    }
-    if userns {
-        if let Some(msg) = userns_limits_error(blocks, inodes) {
-            return fc_error(fc, msg);
-        }
-    }
-    fsi.max_blocks.store(blocks, Ordering::Relaxed);
-    fsi.max_inodes.store(inodes, Ordering::Relaxed);
-    if seen(bindings::RRAMFS_OPT_PREFAULT) {
-        fsi.prefault
-            .store(new.prefault.load(Ordering::Relaxed), Ordering::Relaxed);
-    }
-    if seen(bindings::RRAMFS_OPT_DIO_ALIGN) {
-        fsi.dio_align.store(new.dio_align(), Ordering::Relaxed);
-    }
-    0
-}
-
-/// Tears a superblock down: all inodes and folios are freed, then `SbInfo`.
-///
-/// # Safety
-///
-/// Called by the VFS once per rramfs superblock, as its last use.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn rramfs_kill_sb(sb: *mut bindings::super_block) {
-    // SAFETY: `sb` is valid; `s_fs_info` is null only if allocation failed.
-    let fsi = unsafe { (*sb).s_fs_info.cast::<SbInfo>() };
-    if !fsi.is_null() {
-        // SAFETY: The directory was created by `fill_super` (or is null);
-        // removal waits for readers of its `stats` file.
-        unsafe { bindings::rramfs_debugfs_remove((*fsi).debugfs.load(Ordering::Relaxed)) };
-    }
-    // Evicts every inode, whose folios and inode counts go back to `fsi`.
-    // SAFETY: `sb` is an rramfs superblock being killed.
-    unsafe { bindings::rramfs_kill_super(sb) };
-    // SAFETY: Nothing references the superblock's `SbInfo` any longer.
-    unsafe { rramfs_fs_info_free(fsi.cast()) };
-}
-
-/// Prints the counters of a superblock (debugfs `stats`).
-///
-/// # Safety
-///
-/// `sb` is a live rramfs superblock (debugfs removal waits for readers).
-#[no_mangle]
-pub(crate) unsafe extern "C" fn rramfs_stats_show(
-    m: *mut bindings::seq_file,
-    sb: *mut bindings::super_block,
-) {
-    // SAFETY: See the function's safety requirements.
-    let (fsi, m) = unsafe { (SbInfo::of(SuperBlock::from_raw(sb)), SeqFile::from_raw(m)) };
-    fsi.stats.show(m);
-    let lines = [
-        ("blocks_used", fsi.used_blocks.load(Ordering::Relaxed)),
-        ("inodes_used", fsi.used_inodes.load(Ordering::Relaxed)),
-        ("ispace_used", fsi.used_ispace.load(Ordering::Relaxed)),
-    ];
-    for (name, v) in lines {
-        m.print(format_args!("{name} {v}\n"));
-    }
-}
-
-/// The superblock operations of rramfs.
-pub(crate) struct Super;
-
-impl SuperOperations for Super {
     /// `df` shows real use against the limits.
-    fn statfs(sb: &SuperBlock, buf: &mut Kstatfs) {
-        let fsi = SbInfo::of(sb);
+    pub(crate) fn statfs(&self, buf: &mut Kstatfs) {
+        let fsi = self;
         let used_b = fsi.used_blocks.load(Ordering::Relaxed);
         let used_isp = fsi.used_ispace.load(Ordering::Relaxed);
         let max_b = fsi.max_blocks.load(Ordering::Relaxed);
@@ -528,8 +385,8 @@ impl SuperOperations for Super {
     }
 
     /// The options that differ from the defaults.
-    fn show_options(sb: &SuperBlock, m: &SeqFile) {
-        let fsi = SbInfo::of(sb);
+    pub(crate) fn show_options(&self, m: &SeqFile) {
+        let fsi = self;
         let half = SbInfo::new();
         let blocks = fsi.max_blocks.load(Ordering::Relaxed);
         if blocks != half.max_blocks.load(Ordering::Relaxed) {
@@ -555,10 +412,4 @@ impl SuperOperations for Super {
         }
         m.print(format_args!(",dio_align={}", fsi.dio_align()));
     }
-
-    fn evict_inode(inode: Evicting<'_>) {
-        inode::evict(inode)
-    }
 }
-
-static SUPER_OPS: SuperOps = SuperOps::new::<Super>();

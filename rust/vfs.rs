@@ -11,9 +11,11 @@
 //! arguments into these types exist once, here.  Kernel-version
 //! differences are here too ([`kver`]) and in the C shim.
 //!
-//! Being built up (issue 11): mount-time code (fs_context, fill_super,
-//! kill_sb) and the per-inode and per-superblock private pointers still
-//! hold raw pointers outside this layer.
+//! The filesystem type itself is a trait too ([`FileSystem`]), whose entry
+//! points the C shim is given at registration.
+//!
+//! The filesystem's state of a superblock and of an inode are typed
+//! (`SuperBlock::info`, `Inode::data`) through that trait.
 //!
 //! - [`IovIter`]: the caller's buffer of a read or write.
 //! - [`Kiocb`]: the position and file of a read or write; [`File`], an
@@ -34,7 +36,9 @@ pub(crate) mod cred;
 mod file;
 mod file_ops;
 mod folio_ref;
+mod fs_type;
 mod inode;
+mod inode_data;
 mod inode_ops;
 mod iov_iter;
 mod kiocb;
@@ -53,6 +57,10 @@ pub(crate) use aops::{AddressSpaceOperations, AddressSpaceOps};
 pub(crate) use file::File;
 pub(crate) use file_ops::{FileOperations, FileOps, SpliceFrom};
 pub(crate) use folio_ref::{clamp_page_copy, FolioRef};
+pub(crate) use fs_type::{
+    register, unregister, FileSystem, FsContext, FsOps, InodeTables, NewSuperBlock, Param,
+    Registered,
+};
 pub(crate) use inode::{Dentry, Inode, NewInode};
 pub(crate) use inode_ops::{InodeKind, InodeOperations, InodeOps, Kstat, Rename, SetAttr, TmpFile};
 pub(crate) use iov_iter::IovIter;
@@ -64,7 +72,7 @@ pub(crate) use page_batch::{BatchPage, PageBatch, BATCH_PAGES};
 pub(crate) use seq_file::SeqFile;
 pub(crate) use super_block::SuperBlock;
 pub(crate) use super_ops::{Evicting, Kstatfs, SuperOperations, SuperOps};
-pub(crate) use task::{cond_resched, fatal_signal_pending};
+pub(crate) use task::{cond_resched, fatal_signal_pending, totalram_pages};
 pub(crate) use xattr_ops::{
     is_mac_label, list_security, may_list_trusted, security_init, Labelling, XattrHandler,
     XattrHandlers, XattrOperations,

@@ -3,9 +3,9 @@
 //! Extended attributes in the `user.`, `trusted.` and `security.`
 //! namespaces, kept in memory like tmpfs's.
 //!
-//! Each inode's attributes hang off `inode->i_private`, allocated on the
-//! first set (under the inode lock, which the VFS holds for every set) and
-//! freed at eviction.  A mutex orders readers against that setter.
+//! Each inode's attributes are its `InodeData` (`vfs::Inode::data`), made
+//! on the first set (under the inode lock, which the VFS holds for every
+//! set) and freed at eviction.  A mutex orders readers against setters.
 //!
 //! Memory: every attribute is charged [`xattr_space`] bytes of the mount's
 //! inode space (`nr_inodes=` times [`crate::super_block::INODE_SPACE`], shared with inodes) and
@@ -15,8 +15,6 @@
 //! host through a user-namespace mount.  `user.` attributes are also
 //! bounded per inode, as in tmpfs.
 
-use core::pin::Pin;
-use core::sync::atomic::Ordering;
 use kernel::{
     prelude::*,
     sync::{new_mutex, Mutex},
@@ -24,7 +22,7 @@ use kernel::{
 
 use crate::{
     bindings,
-    super_block::{xattr_space, SbInfo},
+    super_block::{xattr_space, Rramfs, SbInfo},
     vfs::{
         is_mac_label, kver, list_security, may_list_trusted, Evicting, Inode, InodeLocked,
         Labelling, XattrHandler, XattrHandlers, XattrOperations,
@@ -58,55 +56,21 @@ pub(crate) struct Xattrs {
 
 /// Returns `inode`'s attributes, if it ever had any.  They live until the
 /// inode is evicted, so for as long as it is live.
-fn of<'a>(inode: &'a Inode) -> Option<&'a Xattrs> {
-    let x = inode.private().load(Ordering::Acquire).cast::<Xattrs>();
-    // SAFETY: Non-null, `i_private` is an `Xattrs` set by `get_or_alloc`,
-    // freed only by `free` at eviction, after `'a` (the inode is live).
-    (!x.is_null()).then(|| unsafe { &*x })
+fn of(inode: &Inode) -> Option<&Xattrs> {
+    inode.data::<Rramfs>()
 }
 
-/// Returns `inode`'s attributes, allocating them on first use.
-///
-/// # Safety
-///
-/// No other thread allocates them concurrently: the caller holds the
-/// inode's `i_rwsem` for writing (see [`get_or_alloc_locked`]) or the inode
-/// is new and nobody else sees it.
-unsafe fn get_or_alloc(inode: &Inode) -> Result<&Xattrs> {
-    if let Some(x) = of(inode) {
-        return Ok(x);
-    }
-    let b = KBox::pin_init(
-        pin_init!(Xattrs { entries <- new_mutex!(KVec::new()) }),
-        GFP_KERNEL_ACCOUNT,
-    )?;
-    // SAFETY: The box is only ever freed by `free`, which re-pins it.
-    let raw = KBox::into_raw(unsafe { Pin::into_inner_unchecked(b) });
-    // By the safety requirements we are the only writer.
-    inode.private().store(raw.cast(), Ordering::Release);
-    // SAFETY: Just allocated; lives until eviction.
-    Ok(unsafe { &*raw })
-}
-
-/// [`get_or_alloc`] for a setter, which holds the inode lock.
-fn get_or_alloc_locked(locked: InodeLocked<'_>) -> Result<&Xattrs> {
-    // SAFETY: `locked`: the inode lock is held, so no one else allocates.
-    unsafe { get_or_alloc(locked.inode()) }
+/// A new, empty attribute list.
+fn empty() -> impl PinInit<Xattrs> {
+    pin_init!(Xattrs { entries <- new_mutex!(KVec::new()) })
 }
 
 /// Frees the attributes of an inode being evicted and returns their inode
 /// space.
 pub(crate) fn free(evicting: Evicting<'_>) {
     let inode = evicting.inode();
-    let x = inode
-        .private()
-        .swap(core::ptr::null_mut(), Ordering::Acquire);
-    if !x.is_null() {
-        // SAFETY: `x` came from `KBox::into_raw` of a pinned box in
-        // `get_or_alloc`; being evicted (`Evicting`), the inode is reached
-        // by nobody else, nor are its attributes.
-        let b = unsafe { Pin::new_unchecked(KBox::from_raw(x.cast::<Xattrs>())) };
-        let space: u64 = b.entries.lock().iter().map(Entry::space).sum();
+    if let Some(x) = evicting.take_data::<Rramfs>() {
+        let space: u64 = x.entries.lock().iter().map(Entry::space).sum();
         SbInfo::of_inode(inode).unreserve_ispace(space);
     }
 }
@@ -154,9 +118,7 @@ impl XattrOperations for Xattrs {
     /// Kept as `security.<suffix>`, charged like any other.
     fn init_security(new: Labelling<'_>, suffix: &[u8], value: &[u8]) -> Result {
         let fsi = SbInfo::of_inode(new.inode());
-        // SAFETY: `Labelling`: nobody else reaches the new inode, so no
-        // one allocates concurrently.
-        let x = unsafe { get_or_alloc(new.inode()) }?;
+        let x = new.data_or_init::<Rramfs>(empty())?;
         let name = concat(b"security.", suffix)?;
         let space = xattr_space(name.len(), value.len());
         fsi.reserve_ispace(space)?;
@@ -195,7 +157,7 @@ fn set_locked(locked: InodeLocked<'_>, name: KVec<u8>, value: Option<&[u8]>, fla
         };
     };
     let size = value.len();
-    let x = get_or_alloc_locked(locked)?;
+    let x = locked.data_or_init::<Rramfs>(empty())?;
     let mut entries = x.entries.lock();
     let found = entries.iter().position(|e| e.name[..] == name[..]);
     match found {

@@ -71,6 +71,13 @@ if "$RRAMFS_ROOT/tools/fmtcheck.sh" >"$out/fmt.log" 2>&1; then
 else
 	result build::rustfmt 0 "rustfmt differences in $out/fmt.log"
 fi
+# The typed layer holds every unsafe block; the other files import downwards.
+if python3 "$RRAMFS_ROOT/tools/layers.py" "$RRAMFS_ROOT" >"$out/layers.log" 2>&1; then
+	result build::layers 1
+else
+	cat "$out/layers.log" >&2
+	result build::layers 0 "unsafe or an import circle outside rust/vfs/ (log above)"
+fi
 if cargo build -q --release --manifest-path tools/testing/rramfs-tests/Cargo.toml >"$out/tests-build.log" 2>&1 &&
 	cargo build -q --release --manifest-path samples/Cargo.toml >>"$out/tests-build.log" 2>&1; then
 	result build::test_programs 1

@@ -13,8 +13,7 @@ use kernel::types::Opaque;
 use core::ffi::CStr;
 
 use super::{
-    kver, to_result, AddressSpaceOps, FileOps, InodeLock, InodeLocked, InodeOps, InodeReadLock,
-    Mapping, SuperBlock,
+    kver, to_result, InodeLock, InodeLocked, InodeReadLock, Mapping, Registered, SuperBlock,
 };
 use crate::bindings;
 
@@ -93,9 +92,9 @@ impl Inode {
     }
 
     /// The inode's private pointer (`i_private`), as an atomic: the
-    /// filesystem's own per-inode data (rramfs keeps its xattrs there).
-    /// Nothing else writes it once the inode is set up.
-    pub(crate) fn private(&self) -> &AtomicPtr<c_void> {
+    /// filesystem's own per-inode data (see `inode_data.rs`).  Nothing
+    /// else writes it once the inode is set up.
+    pub(super) fn private(&self) -> &AtomicPtr<c_void> {
         // SAFETY: By the type invariants the inode, and so the field, is
         // live while `self` is borrowed; it is pointer-sized and aligned,
         // and rramfs only reaches it through this atomic view.
@@ -156,24 +155,57 @@ impl Inode {
 pub(crate) struct NewInode(NonNull<bindings::inode>);
 
 impl NewInode {
-    /// Allocates an inode of `sb` (`new_inode()`) with a new number,
-    /// `mode`, the owner `inode_init_owner()` gives it in `dir` (`None`:
-    /// the root, owned by the caller) and its times set to now.  Its
-    /// operations are set next, by one of the `set_*` methods.
-    pub(crate) fn new(sb: &SuperBlock, dir: Option<&Inode>, mode: u16) -> Result<NewInode> {
+    /// Allocates an inode of `sb` (`new_inode()`) of `mode` (type and
+    /// permissions) with a new number, the owner `inode_init_owner()` gives
+    /// it in `dir` (`None`: the root, owned by the caller), its times set to
+    /// now and the operations `T` has for its type; `dev` is only used for
+    /// device nodes.
+    pub(crate) fn new<T: Registered>(
+        sb: &SuperBlock,
+        dir: Option<&Inode>,
+        mode: u16,
+        dev: u32,
+    ) -> Result<NewInode> {
         // SAFETY: By `SuperBlock`'s invariants `sb` is set up and live.
         let inode = unsafe { bindings::new_inode(sb.as_raw()) };
         if inode.is_null() {
             return Err(ENOMEM);
         }
         let dir = dir.map_or(core::ptr::null(), |d| d.as_raw().cast_const());
+        let t = T::inode_tables();
         // SAFETY: `inode` is new and not yet visible to anyone else; `dir`
         // is null or a live directory; `nop_mnt_idmap` is a static the VFS
-        // only reads.
+        // only reads; the tables are static.  `i_mapping` points at the
+        // inode's own `i_data`.
         unsafe {
             bindings::rramfs_inode_set_next_ino(inode);
             bindings::inode_init_owner(&raw mut bindings::nop_mnt_idmap, inode, dir, mode);
             bindings::simple_inode_init_ts(inode);
+            // The page cache is the storage: never reclaimed, large folios.
+            let mapping = (*inode).i_mapping;
+            (*mapping).a_ops = &t.aops.0;
+            bindings::rramfs_mapping_init(mapping);
+            match u32::from(mode) & bindings::S_IFMT {
+                bindings::S_IFREG => {
+                    (*inode).i_op = &t.file.0;
+                    (*inode).__bindgen_anon_3.i_fop = &t.file_ops.0;
+                }
+                bindings::S_IFDIR => {
+                    (*inode).i_op = &t.dir.0;
+                    // Entries are read from the dcache.
+                    (*inode).__bindgen_anon_3.i_fop = &bindings::simple_dir_operations;
+                    // Two links: its name and ".".
+                    bindings::inc_nlink(inode);
+                }
+                bindings::S_IFLNK => {
+                    (*inode).i_op = &t.symlink.0;
+                    bindings::inode_nohighmem(inode);
+                }
+                _ => {
+                    (*inode).i_op = &t.special.0;
+                    bindings::init_special_inode(inode, mode, dev);
+                }
+            }
         }
         // INVARIANT: A new inode of `sb`; `new_inode` gave us its only
         // reference.
@@ -183,64 +215,6 @@ impl NewInode {
 
     fn raw(&self) -> *mut bindings::inode {
         self.0.as_ptr()
-    }
-
-    /// Sets the page-cache operations and policy of the inode's mapping:
-    /// `aops`, and a cache that is the storage (never reclaimed, large
-    /// folios allowed).
-    pub(crate) fn set_page_cache(&self, aops: &'static AddressSpaceOps) {
-        // SAFETY: By the type invariants the inode is new and ours alone;
-        // `i_mapping` points at its own `i_data`; the table is static.
-        unsafe {
-            let mapping = (*self.raw()).i_mapping;
-            (*mapping).a_ops = &aops.0;
-            bindings::rramfs_mapping_init(mapping);
-        }
-    }
-
-    /// Makes the inode a regular file with these operations.
-    pub(crate) fn set_regular(&self, iops: &'static InodeOps, fops: &'static FileOps) {
-        // SAFETY: By the type invariants the inode is new and ours alone;
-        // the tables are static.
-        unsafe {
-            (*self.raw()).i_op = &iops.0;
-            (*self.raw()).__bindgen_anon_3.i_fop = &fops.0;
-        }
-    }
-
-    /// Makes the inode a directory with these operations, whose entries are
-    /// read from the dcache (`simple_dir_operations`); it starts with two
-    /// links, its name and ".".
-    pub(crate) fn set_directory(&self, iops: &'static InodeOps) {
-        // SAFETY: By the type invariants the inode is new and ours alone;
-        // the tables are static.
-        unsafe {
-            (*self.raw()).i_op = &iops.0;
-            (*self.raw()).__bindgen_anon_3.i_fop = &bindings::simple_dir_operations;
-            bindings::inc_nlink(self.raw());
-        }
-    }
-
-    /// Makes the inode a symbolic link with these operations (the target
-    /// in its page cache, which may not be in highmem).
-    pub(crate) fn set_symlink(&self, iops: &'static InodeOps) {
-        // SAFETY: By the type invariants the inode is new and ours alone;
-        // the table is static.
-        unsafe {
-            (*self.raw()).i_op = &iops.0;
-            bindings::inode_nohighmem(self.raw());
-        }
-    }
-
-    /// Makes the inode a device node, FIFO or socket (`mode`'s type) with
-    /// these operations (`init_special_inode()`).
-    pub(crate) fn set_special(&self, iops: &'static InodeOps, mode: u16, dev: u32) {
-        // SAFETY: By the type invariants the inode is new and ours alone;
-        // the table is static.
-        unsafe {
-            (*self.raw()).i_op = &iops.0;
-            bindings::init_special_inode(self.raw(), mode, dev);
-        }
     }
 
     /// Sets the owner (the root's, from the mount options).

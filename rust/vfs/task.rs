@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The current task: what a long I/O loop checks between steps.
+//! The current task: what a long I/O loop checks between steps; and the
+//! machine's memory, which default limits are a share of.
 
 use crate::bindings;
 
@@ -17,4 +18,10 @@ pub(crate) fn cond_resched() {
     // SAFETY: Callable from any sleepable context; rramfs calls it only
     // from its I/O loops, which hold no spinlock.
     unsafe { bindings::rramfs_cond_resched() };
+}
+
+/// The machine's RAM in pages (`totalram_pages()`).
+pub(crate) fn totalram_pages() -> u64 {
+    // SAFETY: Only reads a global counter.
+    unsafe { bindings::rramfs_totalram_pages() }
 }

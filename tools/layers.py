@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""Checks the module's layering (issue 11): the files of rust/ other than
+the typed layer rust/vfs/ hold no unsafe block or unsafe fn and no raw
+kernel pointer, and their imports form no circle.  Prints what breaks a
+rule and exits 1, or prints the layer order and exits 0.
+
+Usage: tools/layers.py [ROOT]   (ROOT: the repository, default: cwd)
+"""
+import os
+import re
+import sys
+
+root = sys.argv[1] if len(sys.argv) > 1 else "."
+src = os.path.join(root, "rust")
+# The module entry may declare the unsafe marker trait impl (`unsafe impl`).
+skip = {"bindings.rs", "bindings_generated.rs"}
+files = sorted(f for f in os.listdir(src) if f.endswith(".rs") and f not in skip)
+mods = {f[:-3] for f in files} | {"vfs"}
+errors = []
+graph = {}
+
+for f in files:
+    text = open(os.path.join(src, f)).read()
+    code = re.sub(r"//[^\n]*", "", text)  # comments and docs are not code
+    name = f[:-3]
+    for n, line in enumerate(code.split("\n"), 1):
+        if re.search(r"\bunsafe\s*(\{|fn\b|extern\b)", line):
+            errors.append(f"rust/{f}:{n}: unsafe outside rust/vfs/: {line.strip()}")
+        if re.search(r"\*\s*(mut|const)\s+bindings::", line):
+            errors.append(f"rust/{f}:{n}: raw kernel pointer outside rust/vfs/: {line.strip()}")
+    if name == "vfs":
+        continue
+    deps = set()
+    # `crate::x` paths, and `x` inside a `use crate::{...}` group.
+    deps |= set(re.findall(r"\bcrate::(\w+)", code))
+    for group in re.findall(r"use\s+crate::\{(.*?)\};", code, re.S):
+        depth, word = 0, ""
+        for ch in group + ",":
+            if ch == "{":
+                depth += 1
+            elif ch == "}":
+                depth -= 1
+            if depth == 0 and (ch.isalnum() or ch == "_"):
+                word += ch
+            elif word:
+                if depth == 0 or ch == "{":
+                    deps.add(word)
+                word = ""
+    graph[name] = sorted(d for d in deps if d in mods and d != name and d != "bindings")
+
+# The module entry declares every module; it is the top, not a dependency.
+graph.pop("rramfs_main", None)
+for deps in graph.values():
+    if "rramfs_main" in deps:
+        deps.remove("rramfs_main")
+
+order, state = [], {}
+
+
+def visit(m, path):
+    if state.get(m) == 2:
+        return
+    if state.get(m) == 1:
+        cycle = path[path.index(m):] + [m]
+        errors.append("import circle: " + " -> ".join(cycle))
+        return
+    state[m] = 1
+    for d in graph.get(m, []):
+        visit(d, path + [m])
+    state[m] = 2
+    order.append(m)
+
+
+for m in sorted(graph):
+    visit(m, [])
+
+if errors:
+    print("\n".join(errors))
+    sys.exit(1)
+print("layers ok; imports from the bottom up: " + " ".join(order))
