@@ -80,6 +80,24 @@ pub(crate) use xattr_ops::{
 
 use kernel::{ffi::c_int, prelude::*};
 
+/// A callback's C return value for `r`: 0 or a negative errno.
+#[inline]
+fn errno(r: Result) -> c_int {
+    match r {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// A callback's C return value for a byte count or an error.
+#[inline]
+fn count_or_errno(r: Result<usize>) -> isize {
+    match r {
+        Ok(n) => n as isize,
+        Err(e) => e.to_errno() as isize,
+    }
+}
+
 /// `kernel::error::to_result()`, inline; rramfs uses this one throughout.
 /// The kernel crate's is an out-of-line call, which the write path would
 /// make on every call.

@@ -11,7 +11,7 @@ use core::mem::ManuallyDrop;
 use kernel::ffi::{c_int, c_uint, c_void};
 use kernel::prelude::*;
 
-use super::{kver, InodeLocked, LockedFolio, Mapping};
+use super::{errno, kver, InodeLocked, LockedFolio, Mapping};
 use crate::bindings;
 
 /// The page-cache operations of a filesystem whose page cache is its
@@ -73,10 +73,7 @@ impl<T: AddressSpaceOperations> Vtable<T> {
         // SAFETY: The page cache passes a locked folio of an rramfs mapping
         // with a reference it keeps: borrowed here, never dropped.
         let borrowed = ManuallyDrop::new(unsafe { LockedFolio::from_raw(folio) });
-        let err = match T::read_folio(&borrowed) {
-            Ok(()) => 0,
-            Err(e) => e.to_errno(),
-        };
+        let err = errno(T::read_folio(&borrowed));
         // SAFETY: `read_folio` must unlock the folio, whatever the outcome.
         unsafe { bindings::folio_unlock(folio) };
         err

@@ -11,7 +11,7 @@ use kernel::error::VTABLE_DEFAULT_ERROR;
 use kernel::ffi::{c_int, c_long, c_uint};
 use kernel::prelude::*;
 
-use super::{File, IovIter, Kiocb};
+use super::{count_or_errno, errno, File, IovIter, Kiocb};
 use crate::bindings;
 
 /// Where `splice_read` takes a run of the file from.
@@ -131,13 +131,6 @@ unsafe extern "C" fn open_direct(inode: *mut bindings::inode, file: *mut binding
     }
 }
 
-fn ret(r: Result<usize>) -> isize {
-    match r {
-        Ok(n) => n as isize,
-        Err(e) => e.to_errno() as isize,
-    }
-}
-
 /// The trampolines of `T`'s operations.
 ///
 /// Every function here is called only by the VFS through a table made by
@@ -158,7 +151,7 @@ impl<T: FileOperations> Vtable<T> {
     ) -> isize {
         // SAFETY: See the type doc.
         let (mut iocb, mut to) = unsafe { (Kiocb::from_raw(iocb), IovIter::from_raw(to)) };
-        ret(T::read_iter(&mut iocb, &mut to))
+        count_or_errno(T::read_iter(&mut iocb, &mut to))
     }
 
     /// `write_iter`.
@@ -172,7 +165,7 @@ impl<T: FileOperations> Vtable<T> {
     ) -> isize {
         // SAFETY: See the type doc.
         let (mut iocb, mut from) = unsafe { (Kiocb::from_raw(iocb), IovIter::from_raw(from)) };
-        ret(T::write_iter(&mut iocb, &mut from))
+        count_or_errno(T::write_iter(&mut iocb, &mut from))
     }
 
     /// `llseek`.
@@ -222,10 +215,7 @@ impl<T: FileOperations> Vtable<T> {
         _datasync: c_int,
     ) -> c_int {
         // SAFETY: See the type doc.
-        match T::fsync(unsafe { File::from_raw(file) }) {
-            Ok(()) => 0,
-            Err(e) => e.to_errno(),
-        }
+        errno(T::fsync(unsafe { File::from_raw(file) }))
     }
 
     /// `fallocate`.
@@ -240,9 +230,11 @@ impl<T: FileOperations> Vtable<T> {
         len: i64,
     ) -> c_long {
         // SAFETY: See the type doc.
-        match T::fallocate(unsafe { File::from_raw(file) }, mode as u32, offset, len) {
-            Ok(()) => 0,
-            Err(e) => e.to_errno() as c_long,
-        }
+        errno(T::fallocate(
+            unsafe { File::from_raw(file) },
+            mode as u32,
+            offset,
+            len,
+        )) as c_long
     }
 }

@@ -18,7 +18,7 @@ use kernel::prelude::*;
 use kernel::types::Opaque;
 
 use super::{
-    to_result, AddressSpaceOps, FileOps, InodeOps, NewInode, SeqFile, SuperBlock, SuperOps,
+    errno, to_result, AddressSpaceOps, FileOps, InodeOps, NewInode, SeqFile, SuperBlock, SuperOps,
     XattrHandlers,
 };
 use crate::bindings;
@@ -255,13 +255,6 @@ impl FsOps {
             kill_sb: Some(Vtable::<T>::kill_sb),
             stats_show: Some(Vtable::<T>::stats_show),
         })
-    }
-}
-
-fn errno(r: Result) -> c_int {
-    match r {
-        Ok(()) => 0,
-        Err(e) => e.to_errno(),
     }
 }
 

@@ -12,7 +12,7 @@ use kernel::error::VTABLE_DEFAULT_ERROR;
 use kernel::ffi::{c_char, c_int, c_uint};
 use kernel::prelude::*;
 
-use super::{kver, Dentry, File, Inode, InodeLocked, NewInode};
+use super::{count_or_errno, errno, kver, Dentry, File, Inode, InodeLocked, NewInode};
 use crate::bindings;
 
 /// The inode operations of one kind of rramfs inode.  Each callback the
@@ -163,13 +163,6 @@ impl InodeOps {
             // SAFETY: All-zero is a valid `inode_operations` (no callbacks).
             ..unsafe { core::mem::zeroed() }
         })
-    }
-}
-
-fn errno(r: Result) -> c_int {
-    match r {
-        Ok(()) => 0,
-        Err(e) => e.to_errno(),
     }
 }
 
@@ -399,10 +392,7 @@ impl<T: InodeOperations> Vtable<T> {
                 (size != 0).then(|| core::slice::from_raw_parts_mut(buffer.cast::<u8>(), size)),
             )
         };
-        match T::listxattr(inode, buf) {
-            Ok(n) => n as isize,
-            Err(e) => e.to_errno() as isize,
-        }
+        count_or_errno(T::listxattr(inode, buf))
     }
 }
 

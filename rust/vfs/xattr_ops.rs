@@ -10,7 +10,7 @@ use core::marker::PhantomData;
 use kernel::ffi::{c_char, c_int, c_void};
 use kernel::prelude::*;
 
-use super::{kver, to_result, Dentry, Inode, InodeLocked, NewInode};
+use super::{errno, kver, to_result, Dentry, Inode, InodeLocked, NewInode};
 use crate::bindings;
 
 /// A filesystem's extended attributes, names given as the handler's
@@ -173,10 +173,7 @@ impl<T: XattrOperations> Vtable<T> {
                 (!value.is_null()).then(|| core::slice::from_raw_parts(value.cast::<u8>(), size)),
             )
         };
-        match T::set(locked, prefix, name, value, flags as u32) {
-            Ok(()) => 0,
-            Err(e) => e.to_errno(),
-        }
+        errno(T::set(locked, prefix, name, value, flags as u32))
     }
 
     /// `security_inode_init_security()`'s callback.
