@@ -12,6 +12,7 @@
 #include <linux/capability.h>
 #include <linux/dcache.h>
 #include <linux/fs.h>
+#include <linux/fileattr.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/namei.h>

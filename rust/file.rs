@@ -296,6 +296,14 @@ impl InodeOperations for RegularFile {
     fn listxattr(inode: &Inode, buf: Option<&mut [u8]>) -> Result<usize> {
         crate::xattr::list(inode, buf)
     }
+
+    fn fileattr_get(inode: &Inode) -> u32 {
+        crate::fileattr::get(inode)
+    }
+
+    fn fileattr_set(locked: InodeLocked<'_>, flags: u32) -> Result {
+        crate::fileattr::set(locked, flags)
+    }
 }
 
 /// `file_operations` of rramfs regular files, which support O_DIRECT.

@@ -5,6 +5,7 @@
 use kernel::prelude::*;
 
 use crate::{
+    fileattr,
     super_block::{Rramfs, SbInfo},
     vfs::{Evicting, Inode, NewInode, SuperBlock},
 };
@@ -18,9 +19,13 @@ use crate::{
 pub(crate) fn new(sb: &SuperBlock, dir: Option<&Inode>, mode: u16, dev: u32) -> Result<NewInode> {
     let fsi = SbInfo::of(sb);
     fsi.reserve_inode()?;
-    // Once made, dropping the inode evicts it, which releases the
+    let inode = NewInode::new::<Rramfs>(sb, dir, mode, dev).inspect_err(|_| fsi.release_inode())?;
+    // From here on, dropping the inode evicts it, which releases the
     // reservation.
-    NewInode::new::<Rramfs>(sb, dir, mode, dev).inspect_err(|_| fsi.release_inode())
+    if let Some(dir) = dir {
+        fileattr::inherit(&inode, dir)?;
+    }
+    Ok(inode)
 }
 
 /// Allocates an inode of `mode` in the directory `dir` (see [`new`]).

@@ -16,8 +16,8 @@
 //! 3. The I/O paths and the namespace, which implement the `vfs` traits:
 //!    [`folio`] (folios charged against `size=`, address-space
 //!    operations), [`read`], [`write`], [`dio`] (O_DIRECT), [`file`]
-//!    (regular files), [`xattr`], [`inode`] (allocation, eviction),
-//!    [`dir`].
+//!    (regular files), [`xattr`], [`fileattr`] (chattr flags), [`inode`]
+//!    (allocation, eviction), [`dir`].
 //! 4. [`fs_type`]: the filesystem type, which ties them to the tables.
 //! 5. This file: registration.
 
@@ -27,6 +27,7 @@ mod bindings;
 mod dio;
 mod dir;
 mod file;
+mod fileattr;
 mod folio;
 mod fs_type;
 mod inode;

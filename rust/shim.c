@@ -8,6 +8,7 @@
 #include <linux/fs.h>
 #include <linux/fs_context.h>
 #include <linux/fs_parser.h>
+#include <linux/fileattr.h>
 #include <linux/highmem.h>
 #include <linux/module.h>
 #include <linux/pagemap.h>
@@ -541,6 +542,15 @@ void rramfs_zero_page(struct page *page, size_t poff, size_t len)
 }
 
 /* A new negative dentry with @dentry's name and parent (for whiteouts). */
+bool rramfs_fileattr_has_fsx(const void *fa)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 17, 0)
+	return fileattr_has_fsx((const struct file_kattr *)fa);
+#else
+	return fileattr_has_fsx((const struct fileattr *)fa);
+#endif
+}
+
 struct dentry *rramfs_file_dentry(const struct file *file)
 {
 	return file->f_path.dentry;

@@ -137,6 +137,10 @@ void rramfs_copy_page_to_folio(struct folio *folio, size_t foff,
 void rramfs_zero_page(struct page *page, size_t poff, size_t len);
 long long rramfs_page_index_in(struct page *page, struct address_space *mapping);
 
+/* chattr: whether @fa (struct file_kattr, or fileattr before 6.17) asks
+ * for XFS-style attributes beyond the common ones */
+bool rramfs_fileattr_has_fsx(const void *fa);
+
 /* Kernel-version differences (7.3 vs 6.12) */
 void rramfs_d_make_persistent(struct dentry *dentry, struct inode *inode);
 void rramfs_kill_super(struct super_block *sb);

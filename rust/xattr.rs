@@ -15,6 +15,7 @@
 //! host through a user-namespace mount.  `user.` attributes are also
 //! bounded per inode, as in tmpfs.
 
+use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::{
     prelude::*,
     sync::{new_mutex, Mutex},
@@ -25,7 +26,7 @@ use crate::{
     super_block::{xattr_space, Rramfs, SbInfo},
     vfs::{
         is_mac_label, kver, list_security, may_list_trusted, Evicting, Inode, InodeLocked,
-        Labelling, XattrHandler, XattrHandlers, XattrOperations,
+        Labelling, NewInode, XattrHandler, XattrHandlers, XattrOperations,
     },
 };
 
@@ -47,11 +48,15 @@ impl Entry {
     }
 }
 
-/// The attributes of one inode.
+/// The attributes of one inode: its extended attributes, and its chattr
+/// flags (see [`crate::fileattr`]), which live here because both are made
+/// on first use and dropped at eviction.
 #[pin_data]
 pub(crate) struct Xattrs {
     #[pin]
     entries: Mutex<KVec<Entry>>,
+    /// `FS_*_FL` flags; written under the inode lock.
+    fsflags: AtomicU32,
 }
 
 /// Returns `inode`'s attributes, if it ever had any.  They live until the
@@ -62,7 +67,30 @@ fn of(inode: &Inode) -> Option<&Xattrs> {
 
 /// A new, empty attribute list.
 fn empty() -> impl PinInit<Xattrs> {
-    pin_init!(Xattrs { entries <- new_mutex!(KVec::new()) })
+    pin_init!(Xattrs { entries <- new_mutex!(KVec::new()), fsflags: AtomicU32::new(0) })
+}
+
+/// `inode`'s chattr flags (`FS_*_FL`).
+pub(crate) fn fsflags(inode: &Inode) -> u32 {
+    of(inode).map_or(0, |x| x.fsflags.load(Ordering::Relaxed))
+}
+
+/// Stores the chattr flags of a locked inode.
+pub(crate) fn set_fsflags(locked: InodeLocked<'_>, flags: u32) -> Result {
+    let x = match of(locked.inode()) {
+        Some(x) => x,
+        None if flags == 0 => return Ok(()),
+        None => locked.data_or_init::<Rramfs>(empty())?,
+    };
+    x.fsflags.store(flags, Ordering::Relaxed);
+    Ok(())
+}
+
+/// Stores the chattr flags a new inode inherits (non-zero).
+pub(crate) fn set_new_fsflags(inode: &NewInode, flags: u32) -> Result {
+    let x = inode.data_or_init::<Rramfs>(empty())?;
+    x.fsflags.store(flags, Ordering::Relaxed);
+    Ok(())
 }
 
 /// Frees the attributes of an inode being evicted and returns their inode

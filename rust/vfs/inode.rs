@@ -217,6 +217,13 @@ impl NewInode {
         self.0.as_ptr()
     }
 
+    /// Sets the inode's `S_*` flags in `mask` to those of `flags`
+    /// (inherited from its directory).
+    pub(crate) fn set_flags(&self, flags: u32, mask: u32) {
+        // SAFETY: By the type invariants the inode is new and ours alone.
+        unsafe { bindings::inode_set_flags(self.raw(), flags, mask) };
+    }
+
     /// Sets the owner (the root's, from the mount options).
     pub(crate) fn set_owner(&self, uid: bindings::kuid_t, gid: bindings::kgid_t) {
         // SAFETY: By the type invariants the inode is new and ours alone.

@@ -12,7 +12,7 @@ use core::sync::atomic::Ordering;
 
 use kernel::prelude::*;
 
-use super::{Evicting, Inode, InodeLocked, Labelling, Registered};
+use super::{Evicting, Inode, InodeLocked, Labelling, NewInode, Registered};
 
 impl Inode {
     /// The inode's data, if it was ever made.  It lives until the inode is
@@ -56,6 +56,17 @@ impl<'a> InodeLocked<'a> {
         init: impl PinInit<T::InodeData>,
     ) -> Result<&'a T::InodeData> {
         // SAFETY: The inode lock is held: nobody else makes the data.
+        unsafe { self.inode().data_or_init::<T>(init) }
+    }
+}
+
+impl NewInode {
+    /// The new inode's data, made by `init` if there is none yet.
+    pub(crate) fn data_or_init<T: Registered>(
+        &self,
+        init: impl PinInit<T::InodeData>,
+    ) -> Result<&T::InodeData> {
+        // SAFETY: By `NewInode`'s invariants nobody else reaches the inode.
         unsafe { self.inode().data_or_init::<T>(init) }
     }
 }

@@ -65,6 +65,21 @@ pub(crate) trait InodeOperations {
     fn listxattr(_inode: &Inode, _buf: Option<&mut [u8]>) -> Result<usize> {
         kernel::build_error!(VTABLE_DEFAULT_ERROR)
     }
+
+    /// `fileattr_get` (`FS_IOC_GETFLAGS`, `lsattr`): the inode's
+    /// `FS_*_FL` flags.
+    fn fileattr_get(_inode: &Inode) -> u32 {
+        kernel::build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `fileattr_set` (`FS_IOC_SETFLAGS`, `chattr`): sets the inode's
+    /// `FS_*_FL` flags to `flags`.  The VFS has checked the caller's
+    /// rights (CAP_LINUX_IMMUTABLE for the append-only and immutable
+    /// flags); XFS-style attributes beyond the common ones get EOPNOTSUPP
+    /// before this is called.
+    fn fileattr_set(_locked: InodeLocked<'_>, _flags: u32) -> Result {
+        kernel::build_error!(VTABLE_DEFAULT_ERROR)
+    }
 }
 
 /// What the kernel provides for a kind of inode, besides the callbacks of
@@ -157,6 +172,16 @@ impl InodeOps {
             },
             listxattr: if T::HAS_LISTXATTR {
                 Some(Vtable::<T>::listxattr)
+            } else {
+                None
+            },
+            fileattr_get: if T::HAS_FILEATTR_GET {
+                Some(Vtable::<T>::fileattr_get)
+            } else {
+                None
+            },
+            fileattr_set: if T::HAS_FILEATTR_SET {
+                Some(Vtable::<T>::fileattr_set)
             } else {
                 None
             },
@@ -393,6 +418,49 @@ impl<T: InodeOperations> Vtable<T> {
             )
         };
         count_or_errno(T::listxattr(inode, buf))
+    }
+
+    /// `fileattr_get`.
+    ///
+    /// # Safety
+    ///
+    /// Called only by the kernel through the table (see the type doc).
+    unsafe extern "C" fn fileattr_get(
+        dentry: *mut bindings::dentry,
+        fa: *mut kver::FileAttr,
+    ) -> c_int {
+        // SAFETY: A positive dentry of ours, live for the call.
+        let inode = unsafe { Inode::from_raw((*dentry).d_inode) };
+        let flags = T::fileattr_get(inode);
+        // SAFETY: `fa` is the VFS's, valid for the call.
+        unsafe { bindings::fileattr_fill_flags(fa, flags) };
+        0
+    }
+
+    /// `fileattr_set`.
+    ///
+    /// # Safety
+    ///
+    /// Called only by the kernel through the table (see the type doc).
+    unsafe extern "C" fn fileattr_set(
+        _idmap: *mut bindings::mnt_idmap,
+        dentry: *mut bindings::dentry,
+        fa: *mut kver::FileAttr,
+    ) -> c_int {
+        // SAFETY: `fa` is the VFS's, valid for the call; the dentry is a
+        // positive one of ours, whose inode the VFS holds locked
+        // (`vfs_fileattr_set()`).
+        let (fsx, flags, locked) = unsafe {
+            (
+                bindings::rramfs_fileattr_has_fsx(fa.cast_const().cast()),
+                (*fa).flags,
+                InodeLocked::assume(Inode::from_raw((*dentry).d_inode)),
+            )
+        };
+        if fsx {
+            return kver::code::EOPNOTSUPP().to_errno();
+        }
+        errno(T::fileattr_set(locked, flags))
     }
 }
 

@@ -22,6 +22,15 @@ pub(crate) type WriteBeginCtx = *const bindings::kiocb;
 #[cfg(not(rramfs_write_begin_kiocb))]
 pub(crate) type WriteBeginCtx = *mut bindings::file;
 
+/// The argument of `fileattr_get`/`fileattr_set` (chattr):
+/// `struct fileattr` up to 6.16, `struct file_kattr` from 6.17.
+#[cfg(rramfs_file_kattr)]
+pub(crate) type FileAttr = bindings::file_kattr;
+/// The argument of `fileattr_get`/`fileattr_set` (chattr):
+/// `struct fileattr` up to 6.16, `struct file_kattr` from 6.17.
+#[cfg(not(rramfs_file_kattr))]
+pub(crate) type FileAttr = bindings::fileattr;
+
 /// What `inode_operations::mkdir` returns: an errno up to 6.14, a dentry
 /// (null: the one passed in; or an error pointer) from 6.15.
 #[cfg(rramfs_mkdir_returns_dentry)]

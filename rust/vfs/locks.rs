@@ -90,6 +90,15 @@ impl<'a> InodeLocked<'a> {
         unsafe { bindings::inc_nlink(self.inode.as_raw()) };
     }
 
+    /// Sets the inode's `S_*` flags in `mask` to those of `flags`
+    /// (`inode_set_flags()`): `S_IMMUTABLE`, `S_APPEND`, `S_NOATIME`, which
+    /// the VFS enforces.
+    pub(crate) fn set_flags(self, flags: u32, mask: u32) {
+        // SAFETY: By `Inode`'s invariants the inode is live; the function
+        // updates `i_flags` atomically, and by ours the caller may change it.
+        unsafe { bindings::inode_set_flags(self.inode.as_raw(), flags, mask) };
+    }
+
     /// Sets ctime to now: an attribute change.
     pub(crate) fn touch_ctime(self) {
         // SAFETY: By `Inode`'s invariants the inode is live; by ours its

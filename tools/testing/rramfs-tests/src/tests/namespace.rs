@@ -24,6 +24,7 @@ crate::tests![
     chmod_chown_setgid_rules,
     truncate_up_and_down,
     utimes,
+    chattr_flags,
 ];
 
 fn s(e: std::io::Error) -> String {
@@ -396,5 +397,127 @@ fn utimes() -> TestResult {
     let md = std::fs::metadata(m.path("f")).unwrap();
     ensure_eq!((md.atime(), md.atime_nsec()), (123456789, 987654321));
     ensure_eq!((md.mtime(), md.mtime_nsec()), (234567890, 1));
+    Ok(())
+}
+
+/// `FS_IOC_GETFLAGS` and `FS_IOC_SETFLAGS` (`_IOR/_IOW('f', 1/2, long)`).
+const FS_IOC_GETFLAGS: libc::c_ulong = 0x8008_6601;
+const FS_IOC_SETFLAGS: libc::c_ulong = 0x4008_6602;
+const FS_IMMUTABLE_FL: i32 = 0x10;
+const FS_APPEND_FL: i32 = 0x20;
+const FS_NODUMP_FL: i32 = 0x40;
+const FS_NOATIME_FL: i32 = 0x80;
+const FS_SYNC_FL: i32 = 0x08;
+
+/// The chattr flags of `p` (`lsattr`), or the errno.
+fn getflags(p: &std::path::Path) -> Result<i32, i32> {
+    let fd = open(p, libc::O_RDONLY | libc::O_NONBLOCK, 0)?;
+    let mut f: i32 = 0;
+    // SAFETY: `fd` is open; the kernel writes one int to `f`.
+    let r = unsafe { libc::ioctl(fd, FS_IOC_GETFLAGS, &mut f) };
+    let e = last_errno();
+    close(fd);
+    if r < 0 {
+        Err(e)
+    } else {
+        Ok(f)
+    }
+}
+
+/// Sets the chattr flags of `p` (`chattr =...`), or returns the errno.
+fn setflags(p: &std::path::Path, flags: i32) -> Result<(), i32> {
+    let fd = open(p, libc::O_RDONLY | libc::O_NONBLOCK, 0)?;
+    // SAFETY: `fd` is open; the kernel reads one int from `flags`.
+    let r = unsafe { libc::ioctl(fd, FS_IOC_SETFLAGS, &flags) };
+    let e = last_errno();
+    close(fd);
+    if r < 0 {
+        Err(e)
+    } else {
+        Ok(())
+    }
+}
+
+/// chattr +i/+a/+d/+A as tmpfs: flags are kept and shown, immutable and
+/// append-only are enforced, no-dump and no-atime are inherited from the
+/// directory, other flags are refused, and only CAP_LINUX_IMMUTABLE may
+/// set +i/+a.  The same checks run on tmpfs first, so the expectations are
+/// tmpfs's, not invented.
+fn chattr_flags() -> TestResult {
+    for fs in ["tmpfs", "rramfs"] {
+        let m = Mount::try_new_fs(fs, "").map_err(|e| format!("{fs}: {e}"))?;
+        chattr_checks(&m).map_err(|e| format!("{fs}: {e}"))?;
+    }
+    Ok(())
+}
+
+fn chattr_checks(m: &Mount) -> TestResult {
+    let f = m.path("f");
+    std::fs::write(&f, b"data").map_err(s)?;
+    ensure_eq!(getflags(&f), Ok(0));
+
+    // Immutable: no write open, truncate, unlink, rename, link, chmod,
+    // xattr; reads work; the flag shows.
+    ensure_eq!(setflags(&f, FS_IMMUTABLE_FL), Ok(()));
+    ensure_eq!(getflags(&f), Ok(FS_IMMUTABLE_FL));
+    ensure_eq!(open(&f, libc::O_WRONLY, 0).map(close), Err(libc::EPERM));
+    ensure_eq!(errno_of(&std::fs::remove_file(&f)), libc::EPERM);
+    ensure_eq!(errno_of(&std::fs::rename(&f, m.path("g"))), libc::EPERM);
+    ensure_eq!(errno_of(&std::fs::hard_link(&f, m.path("h"))), libc::EPERM);
+    let perm = std::fs::Permissions::from_mode(0o600);
+    ensure_eq!(errno_of(&std::fs::set_permissions(&f, perm)), libc::EPERM);
+    let (name, val) = (CString::new("user.x").unwrap(), b"v");
+    let path = CString::new(f.to_str().unwrap()).unwrap();
+    // SAFETY: Valid C strings and a buffer of `val.len()` bytes.
+    let r = unsafe { libc::setxattr(path.as_ptr(), name.as_ptr(), val.as_ptr().cast(), 1, 0) };
+    ensure!(r < 0 && last_errno() == libc::EPERM, "setxattr on +i: {r}");
+    ensure_eq!(std::fs::read(&f).map_err(s)?, b"data");
+    // Unsupported flags are refused and change nothing.
+    ensure_eq!(setflags(&f, FS_IMMUTABLE_FL | FS_SYNC_FL), Err(libc::EOPNOTSUPP));
+    ensure_eq!(getflags(&f), Ok(FS_IMMUTABLE_FL));
+    // Without CAP_LINUX_IMMUTABLE, +i cannot be cleared (nor set).
+    std::fs::set_permissions(m.root(), std::fs::Permissions::from_mode(0o777)).map_err(s)?;
+    let fp = f.clone();
+    let r = as_user(1000, 1000, move || {
+        match setflags(&fp, 0) {
+            Err(libc::EPERM) | Err(libc::EACCES) => Ok(()),
+            other => Err(format!("clearing +i as a user: {other:?}")),
+        }
+    });
+    ensure!(r.is_ok(), "{r:?}");
+    ensure_eq!(setflags(&f, 0), Ok(()));
+    ensure_eq!(getflags(&f), Ok(0));
+    std::fs::write(&f, b"new").map_err(s)?;
+
+    // Append-only: only O_APPEND writes, no truncation or hole punching.
+    ensure_eq!(setflags(&f, FS_APPEND_FL), Ok(()));
+    ensure_eq!(open(&f, libc::O_WRONLY, 0).map(close), Err(libc::EPERM));
+    let fd = open(&f, libc::O_WRONLY | libc::O_APPEND, 0).map_err(|e| format!("open: {e}"))?;
+    let w = pwrite(fd, b"+".as_ptr(), 1, 0);
+    let t = ftruncate(fd, 0);
+    let p = fallocate(fd, libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE, 0, 1);
+    close(fd);
+    ensure_eq!(w, Ok(1));
+    ensure_eq!(t, Err(libc::EPERM));
+    ensure_eq!(p, Err(libc::EPERM));
+    ensure_eq!(std::fs::read(&f).map_err(s)?, b"new+");
+    ensure_eq!(setflags(&f, 0), Ok(()));
+
+    // No-dump and no-atime on a directory: kept, and inherited by what is
+    // made in it (a file and a subdirectory); an immutable directory
+    // takes no new names.
+    let d = m.path("d");
+    std::fs::create_dir(&d).map_err(s)?;
+    ensure_eq!(setflags(&d, FS_NODUMP_FL | FS_NOATIME_FL), Ok(()));
+    ensure_eq!(getflags(&d), Ok(FS_NODUMP_FL | FS_NOATIME_FL));
+    std::fs::write(d.join("x"), b"x").map_err(s)?;
+    std::fs::create_dir(d.join("sub")).map_err(s)?;
+    ensure_eq!(getflags(&d.join("x")), Ok(FS_NODUMP_FL | FS_NOATIME_FL));
+    ensure_eq!(getflags(&d.join("sub")), Ok(FS_NODUMP_FL | FS_NOATIME_FL));
+    ensure_eq!(setflags(&d, FS_IMMUTABLE_FL), Ok(()));
+    ensure_eq!(errno_of(&std::fs::write(d.join("y"), b"y")), libc::EPERM);
+    ensure_eq!(setflags(&d, 0), Ok(()));
+    std::fs::write(d.join("y"), b"y").map_err(s)?;
+    ensure_eq!(getflags(&d.join("y")), Ok(0));
     Ok(())
 }
