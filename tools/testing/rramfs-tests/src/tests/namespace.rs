@@ -473,16 +473,17 @@ fn chattr_checks(m: &Mount) -> TestResult {
     ensure!(r < 0 && last_errno() == libc::EPERM, "setxattr on +i: {r}");
     ensure_eq!(std::fs::read(&f).map_err(s)?, b"data");
     // Unsupported flags are refused and change nothing.
-    ensure_eq!(setflags(&f, FS_IMMUTABLE_FL | FS_SYNC_FL), Err(libc::EOPNOTSUPP));
+    ensure_eq!(
+        setflags(&f, FS_IMMUTABLE_FL | FS_SYNC_FL),
+        Err(libc::EOPNOTSUPP)
+    );
     ensure_eq!(getflags(&f), Ok(FS_IMMUTABLE_FL));
     // Without CAP_LINUX_IMMUTABLE, +i cannot be cleared (nor set).
     std::fs::set_permissions(m.root(), std::fs::Permissions::from_mode(0o777)).map_err(s)?;
     let fp = f.clone();
-    let r = as_user(1000, 1000, move || {
-        match setflags(&fp, 0) {
-            Err(libc::EPERM) | Err(libc::EACCES) => Ok(()),
-            other => Err(format!("clearing +i as a user: {other:?}")),
-        }
+    let r = as_user(1000, 1000, move || match setflags(&fp, 0) {
+        Err(libc::EPERM) | Err(libc::EACCES) => Ok(()),
+        other => Err(format!("clearing +i as a user: {other:?}")),
     });
     ensure!(r.is_ok(), "{r:?}");
     ensure_eq!(setflags(&f, 0), Ok(()));
@@ -495,7 +496,12 @@ fn chattr_checks(m: &Mount) -> TestResult {
     let fd = open(&f, libc::O_WRONLY | libc::O_APPEND, 0).map_err(|e| format!("open: {e}"))?;
     let w = pwrite(fd, b"+".as_ptr(), 1, 0);
     let t = ftruncate(fd, 0);
-    let p = fallocate(fd, libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE, 0, 1);
+    let p = fallocate(
+        fd,
+        libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
+        0,
+        1,
+    );
     close(fd);
     ensure_eq!(w, Ok(1));
     ensure_eq!(t, Err(libc::EPERM));
