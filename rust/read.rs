@@ -14,7 +14,9 @@ use crate::bindings;
 use crate::vfs::{cond_resched, fatal_signal_pending, IovIter, Kiocb};
 
 /// Copies from the file at the kiocb's position into `to`, advancing the
-/// position.  Returns the bytes read, or an error if none were.
+/// position.  Returns the bytes read, or an error if none were.  Inlined
+/// into the `read_iter` trampoline, its only caller.
+#[inline(always)]
 pub(crate) fn read_iter(iocb: &mut Kiocb<'_>, to: &mut IovIter<'_>) -> Result<usize> {
     let mapping = iocb.mapping();
     let mut pos = iocb.pos();

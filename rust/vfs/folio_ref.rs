@@ -55,6 +55,7 @@ impl FolioRef {
     /// Copies up to `bytes` from byte `offset` of the folio (clamped to
     /// it) into `to`; returns the bytes copied (fewer on a fault).  Holds
     /// no lock, so the copy may fault.
+    #[inline]
     pub(crate) fn copy_to_iter(&self, offset: usize, bytes: usize, to: &mut IovIter<'_>) -> usize {
         let bytes = bytes.min(self.size().saturating_sub(offset));
         if bytes == 0 {
