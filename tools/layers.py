@@ -12,7 +12,7 @@ import sys
 
 root = sys.argv[1] if len(sys.argv) > 1 else "."
 src = os.path.join(root, "rust")
-# The module entry may declare the unsafe marker trait impl (`unsafe impl`).
+# Only the module entry may have an `unsafe impl` (of the marker trait).
 skip = {"bindings.rs", "bindings_generated.rs"}
 files = sorted(f for f in os.listdir(src) if f.endswith(".rs") and f not in skip)
 mods = {f[:-3] for f in files} | {"vfs"}
@@ -24,7 +24,9 @@ for f in files:
     code = re.sub(r"//[^\n]*", "", text)  # comments and docs are not code
     name = f[:-3]
     for n, line in enumerate(code.split("\n"), 1):
-        if re.search(r"\bunsafe\s*(\{|fn\b|extern\b)", line):
+        if re.search(r"\bunsafe\s*(\{|fn\b|extern\b)", line) or (
+            re.search(r"\bunsafe\s+impl\b", line) and f != "rramfs_main.rs"
+        ):
             errors.append(f"rust/{f}:{n}: unsafe outside rust/vfs/: {line.strip()}")
         if re.search(r"\*\s*(mut|const)\s+bindings::", line):
             errors.append(f"rust/{f}:{n}: raw kernel pointer outside rust/vfs/: {line.strip()}")

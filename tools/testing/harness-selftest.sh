@@ -162,6 +162,21 @@ attrib_run attrib-bad 113 && ok=0 || ok=1
 grep -q 'do not match' "$tmp/attrib-bad.log" || ok=0
 result harness::attrib_detects_mismatch $ok "a total 9% below the benchmark passed"
 
+# --- the layering check (build::layers) ----------------------------------------
+# A copy of the crate with an upward import, and one with an unsafe block
+# outside rust/vfs/: each must fail.
+for bad in import unsafe; do
+	rm -rf "$tmp/layers" && mkdir -p "$tmp/layers" && cp -r "$RRAMFS_ROOT/rust" "$tmp/layers/"
+	if [ $bad = import ]; then
+		echo 'use crate::fs_type as _;' >>"$tmp/layers/rust/super_block.rs"
+	else
+		echo 'fn f() { unsafe { core::hint::unreachable_unchecked() } }' >>"$tmp/layers/rust/stats.rs"
+	fi
+	ok=0
+	python3 "$RRAMFS_ROOT/tools/layers.py" "$tmp/layers" >"$tmp/layers.log" 2>&1 || ok=1
+	result harness::layers_detects_$bad $ok "$(cat "$tmp/layers.log")"
+done
+
 # --- short boots -------------------------------------------------------------
 kdir=$(resolve_kdir)
 mods=$RRAMFS_ROOT/tools/testing/harness/warn
