@@ -117,7 +117,9 @@ pub(crate) struct Aops;
 
 impl AddressSpaceOperations for Aops {
     /// A folio the page cache allocated for a hole (a read or a fault): it
-    /// reads as zeros, once charged.
+    /// reads as zeros, once charged.  Inlined into the trampoline (a page
+    /// fault on a hole pays for every call).
+    #[inline(always)]
     fn read_folio(folio: &LockedFolio) -> Result {
         let inode = folio.mapping().inode();
         SbInfo::of_inode(inode).charge(inode, folio.nr_pages())?;
