@@ -30,7 +30,7 @@ impl FileOperations for RegularFile {
     #[inline(always)]
     fn read_iter(iocb: &mut Kiocb<'_>, to: &mut IovIter<'_>) -> Result<usize> {
         if iocb.is_direct() {
-            dio::read(iocb, to)
+            dio::read(iocb.reborrow(), to.reborrow())
         } else {
             read::read_iter(iocb, to)
         }
@@ -45,7 +45,7 @@ impl FileOperations for RegularFile {
             return Err(EAGAIN);
         }
         if iocb.is_direct() {
-            return dio::write(iocb, from);
+            return dio::write(iocb.reborrow(), from.reborrow());
         }
         // `i_rwsem` serialises writers and size changes.  No rramfs fault
         // path takes it (see `vfs::InodeLock`).

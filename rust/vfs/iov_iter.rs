@@ -33,6 +33,20 @@ impl<'a> IovIter<'a> {
         }
     }
 
+    /// The same iterator, borrowed for a shorter lifetime, as a value: to
+    /// hand to a function that is not inlined without taking this
+    /// wrapper's address (which would keep it in memory for the whole
+    /// caller).
+    #[inline]
+    pub(crate) fn reborrow(&mut self) -> IovIter<'_> {
+        // INVARIANT: `self` is borrowed mutably for the new lifetime, so
+        // nothing else uses the iterator meanwhile.
+        IovIter {
+            ptr: self.ptr,
+            _p: PhantomData,
+        }
+    }
+
     /// The raw `iov_iter`, for the calls this type does not cover yet.
     pub(crate) fn as_raw(&mut self) -> *mut bindings::iov_iter {
         self.ptr.as_ptr()

@@ -37,6 +37,18 @@ impl<'a> Kiocb<'a> {
         }
     }
 
+    /// The same kiocb, borrowed for a shorter lifetime, as a value (see
+    /// `IovIter::reborrow`).
+    #[inline]
+    pub(crate) fn reborrow(&mut self) -> Kiocb<'_> {
+        // INVARIANT: `self` is borrowed mutably for the new lifetime, so
+        // nothing else uses the kiocb meanwhile.
+        Kiocb {
+            ptr: self.ptr,
+            _p: PhantomData,
+        }
+    }
+
     fn flags(&self) -> i32 {
         // SAFETY: By the type invariants the kiocb is live.
         unsafe { (*self.ptr.as_ptr()).ki_flags }
