@@ -17,6 +17,7 @@
 #include <linux/mm.h>
 #include <linux/namei.h>
 #include <linux/pagemap.h>
+#include <linux/posix_acl.h>
 #include <linux/rwsem.h>
 #include <linux/seq_file.h>
 #include <linux/splice.h>

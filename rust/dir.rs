@@ -11,7 +11,7 @@ use crate::{
     bindings, inode,
     vfs::{
         kver, security_init, Dentry, Inode, InodeKind, InodeLocked, InodeOperations, InodeOps,
-        NewInode, Rename, TmpFile,
+        NewInode, Rename, SetAcl, TmpFile,
     },
     xattr::Xattrs,
 };
@@ -85,6 +85,10 @@ impl InodeOperations for Dir {
         }
         let flags = r.flags & !bindings::RENAME_WHITEOUT;
         r.simple(flags)
+    }
+
+    fn set_acl(args: SetAcl<'_>) -> Result {
+        crate::acl::set(args)
     }
 
     fn listxattr(inode: &Inode, buf: Option<&mut [u8]>) -> Result<usize> {

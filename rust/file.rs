@@ -13,7 +13,7 @@ use crate::{
     super_block::SbInfo,
     vfs::{
         cond_resched, fatal_signal_pending, kver, File, FileOperations, FileOps, Inode, InodeKind,
-        InodeLocked, InodeOperations, InodeOps, IovIter, Kiocb, Kstat, Mapping, SetAttr,
+        InodeLocked, InodeOperations, InodeOps, IovIter, Kiocb, Kstat, Mapping, SetAcl, SetAttr,
         SpliceFrom,
     },
     write,
@@ -295,6 +295,10 @@ impl InodeOperations for RegularFile {
         if request_mask & bindings::STATX_DIOALIGN != 0 {
             stat.set_dio_align(SbInfo::of_inode(inode).dio_align());
         }
+    }
+
+    fn set_acl(args: SetAcl<'_>) -> Result {
+        crate::acl::set(args)
     }
 
     fn listxattr(inode: &Inode, buf: Option<&mut [u8]>) -> Result<usize> {

@@ -77,6 +77,10 @@ struct Other;
 
 #[vtable]
 impl crate::vfs::InodeOperations for Other {
+    fn set_acl(args: crate::vfs::SetAcl<'_>) -> Result {
+        crate::acl::set(args)
+    }
+
     fn listxattr(inode: &crate::vfs::Inode, buf: Option<&mut [u8]>) -> Result<usize> {
         xattr::list(inode, buf)
     }

@@ -5,7 +5,7 @@
 use kernel::prelude::*;
 
 use crate::{
-    fileattr,
+    acl, fileattr,
     super_block::{Rramfs, SbInfo},
     vfs::{Evicting, Inode, NewInode, SuperBlock},
 };
@@ -24,6 +24,7 @@ pub(crate) fn new(sb: &SuperBlock, dir: Option<&Inode>, mode: u16, dev: u32) -> 
     // reservation.
     if let Some(dir) = dir {
         fileattr::inherit(&inode, dir)?;
+        acl::inherit(&inode, dir)?;
     }
     Ok(inode)
 }
@@ -34,12 +35,13 @@ pub(crate) fn new_in(dir: &Inode, mode: u16, dev: u32) -> Result<NewInode> {
 }
 
 /// Eviction (`super_operations::evict_inode`, after the page cache was
-/// dropped): returns the inode's pages to `size=`, frees its xattrs and
-/// its `nr_inodes=` slot.
+/// dropped): returns the inode's pages to `size=`, the inode space of its
+/// ACLs and xattrs, and its `nr_inodes=` slot.
 pub(crate) fn evict(evicting: Evicting<'_>) {
     let inode = evicting.inode();
     let fsi = SbInfo::of_inode(inode);
     fsi.recalc(inode);
+    acl::free(inode);
     crate::xattr::free(evicting);
     fsi.release_inode();
 }

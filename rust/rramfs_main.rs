@@ -16,13 +16,15 @@
 //! 3. The I/O paths and the namespace, which implement the `vfs` traits:
 //!    [`folio`] (folios charged against `size=`, address-space
 //!    operations), [`read`], [`write`], [`dio`] (O_DIRECT), [`file`]
-//!    (regular files), [`xattr`], [`fileattr`] (chattr flags), [`inode`]
+//!    (regular files), [`xattr`], [`acl`] (POSIX ACLs), [`fileattr`]
+//!    (chattr flags), [`inode`]
 //!    (allocation, eviction), [`dir`].
 //! 4. [`fs_type`]: the filesystem type, which ties them to the tables.
 //! 5. This file: registration.
 
 use kernel::prelude::*;
 
+mod acl;
 mod bindings;
 mod dio;
 mod dir;

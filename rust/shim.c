@@ -12,6 +12,8 @@
 #include <linux/highmem.h>
 #include <linux/module.h>
 #include <linux/pagemap.h>
+#include <linux/posix_acl.h>
+#include <linux/posix_acl_xattr.h>
 #include <linux/security.h>
 #include <linux/seq_file.h>
 #include <linux/uio.h>
@@ -565,6 +567,111 @@ void rramfs_inode_set_next_ino(struct inode *inode)
 struct dentry *rramfs_d_alloc_sibling(struct dentry *dentry)
 {
 	return d_alloc(dentry->d_parent, &dentry->d_name);
+}
+
+/* ------------------------------------------------------------------------ */
+/* POSIX ACLs: wrappers of what is static inline, or absent without         */
+/* CONFIG_FS_POSIX_ACL                                                      */
+
+#ifdef CONFIG_FS_POSIX_ACL
+const unsigned long rramfs_sb_posixacl = SB_POSIXACL;
+
+void rramfs_cache_no_acl(struct inode *inode)
+{
+	cache_no_acl(inode);
+}
+
+struct posix_acl *rramfs_get_cached_acl(struct inode *inode, int type)
+{
+	struct posix_acl *acl = get_cached_acl(inode, type);
+
+	return is_uncached_acl(acl) ? NULL : acl;
+}
+
+/*
+ * set_cached_acl(), returning the ACL it replaces (a reference, or NULL) so
+ * that the caller uncharges exactly what went, whatever raced with it.
+ */
+struct posix_acl *rramfs_replace_cached_acl(struct inode *inode, int type,
+					    struct posix_acl *acl)
+{
+	struct posix_acl **p = type == ACL_TYPE_ACCESS ? &inode->i_acl :
+							 &inode->i_default_acl;
+	struct posix_acl *old = xchg(p, posix_acl_dup(acl));
+
+	return is_uncached_acl(old) ? NULL : old;
+}
+
+int rramfs_posix_acl_create(struct inode *dir, umode_t *mode,
+			    struct posix_acl **default_acl,
+			    struct posix_acl **acl)
+{
+	return posix_acl_create(dir, mode, default_acl, acl);
+}
+
+int rramfs_posix_acl_update_mode(struct mnt_idmap *idmap, struct inode *inode,
+				 umode_t *mode, struct posix_acl **acl)
+{
+	return posix_acl_update_mode(idmap, inode, mode, acl);
+}
+
+struct posix_acl *rramfs_posix_acl_clone_accounted(const struct posix_acl *acl)
+{
+	return posix_acl_clone(acl, GFP_KERNEL_ACCOUNT);
+}
+#else
+const unsigned long rramfs_sb_posixacl = 0;
+
+void rramfs_cache_no_acl(struct inode *inode)
+{
+}
+
+struct posix_acl *rramfs_get_cached_acl(struct inode *inode, int type)
+{
+	return NULL;
+}
+
+struct posix_acl *rramfs_replace_cached_acl(struct inode *inode, int type,
+					    struct posix_acl *acl)
+{
+	return NULL;
+}
+
+int rramfs_posix_acl_create(struct inode *dir, umode_t *mode,
+			    struct posix_acl **default_acl,
+			    struct posix_acl **acl)
+{
+	*default_acl = NULL;
+	*acl = NULL;
+	return 0;
+}
+
+int rramfs_posix_acl_update_mode(struct mnt_idmap *idmap, struct inode *inode,
+				 umode_t *mode, struct posix_acl **acl)
+{
+	return -EOPNOTSUPP;
+}
+
+struct posix_acl *rramfs_posix_acl_clone_accounted(const struct posix_acl *acl)
+{
+	return NULL;
+}
+#endif
+
+int rramfs_posix_acl_chmod(struct mnt_idmap *idmap, struct dentry *dentry,
+			   umode_t mode)
+{
+	return posix_acl_chmod(idmap, dentry, mode);
+}
+
+void rramfs_posix_acl_release(struct posix_acl *acl)
+{
+	posix_acl_release(acl);
+}
+
+size_t rramfs_posix_acl_xattr_size(const struct posix_acl *acl)
+{
+	return posix_acl_xattr_size(acl->a_count);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -141,6 +141,29 @@ long long rramfs_page_index_in(struct page *page, struct address_space *mapping)
  * for XFS-style attributes beyond the common ones */
 bool rramfs_fileattr_has_fsx(const void *fa);
 
+/*
+ * POSIX ACLs.  Without CONFIG_FS_POSIX_ACL no inode has one, the
+ * superblock does not get SB_POSIXACL (rramfs_sb_posixacl is 0) and these
+ * do nothing.
+ * rramfs_get_cached_acl() returns a reference, or NULL for none.
+ */
+struct posix_acl;
+extern const unsigned long rramfs_sb_posixacl;
+void rramfs_cache_no_acl(struct inode *inode);
+struct posix_acl *rramfs_get_cached_acl(struct inode *inode, int type);
+struct posix_acl *rramfs_replace_cached_acl(struct inode *inode, int type,
+					    struct posix_acl *acl);
+int rramfs_posix_acl_create(struct inode *dir, umode_t *mode,
+			    struct posix_acl **default_acl,
+			    struct posix_acl **acl);
+int rramfs_posix_acl_update_mode(struct mnt_idmap *idmap, struct inode *inode,
+				 umode_t *mode, struct posix_acl **acl);
+int rramfs_posix_acl_chmod(struct mnt_idmap *idmap, struct dentry *dentry,
+			   umode_t mode);
+struct posix_acl *rramfs_posix_acl_clone_accounted(const struct posix_acl *acl);
+size_t rramfs_posix_acl_xattr_size(const struct posix_acl *acl);
+void rramfs_posix_acl_release(struct posix_acl *acl);
+
 /* Kernel-version differences (7.3 vs 6.12) */
 void rramfs_d_make_persistent(struct dentry *dentry, struct inode *inode);
 void rramfs_kill_super(struct super_block *sb);

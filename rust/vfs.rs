@@ -20,6 +20,7 @@
 //! - [`IovIter`]: the caller's buffer of a read or write.
 //! - [`Kiocb`]: the position and file of a read or write; [`File`], an
 //!   open file.
+//! - [`PosixAcl`]: a POSIX ACL, and [`SetAcl`], a change to an inode's.
 //! - [`Inode`]: an rramfs inode, and [`InodeLock`], [`InodeReadLock`],
 //!   [`InodeLocked`] for its `i_rwsem`; [`NewInode`], one being created,
 //!   and [`Dentry`], the name it gets (`DentryRef`: one we hold).
@@ -31,6 +32,7 @@
 //! - [`PageBatch`]: the caller's pages of an O_DIRECT call, pinned or not.
 //! - [`fatal_signal_pending`], [`cond_resched`]: the current task.
 
+mod acl;
 mod aops;
 pub(crate) mod cred;
 mod file;
@@ -53,6 +55,7 @@ mod super_ops;
 mod task;
 mod xattr_ops;
 
+pub(crate) use acl::{AclType, PosixAcl, SetAcl};
 pub(crate) use aops::{AddressSpaceOperations, AddressSpaceOps};
 pub(crate) use file::File;
 pub(crate) use file_ops::{FileOperations, FileOps, SpliceFrom};

@@ -22,7 +22,7 @@ use kernel::{
 };
 
 use crate::{
-    bindings,
+    acl, bindings,
     super_block::{xattr_space, Rramfs, SbInfo},
     vfs::{
         is_mac_label, kver, list_security, may_list_trusted, Evicting, Inode, InodeLocked,
@@ -231,16 +231,16 @@ fn set_locked(locked: InodeLocked<'_>, name: KVec<u8>, value: Option<&[u8]>, fla
 
 /// `inode_operations::listxattr`: every name, NUL-terminated, into `buf`
 /// (`None`: only measure), as `simple_xattr_list()`: the LSM's labels
-/// first (from the LSM, so not again from the list), `trusted.` names
-/// only for callers with CAP_SYS_ADMIN in the initial namespace.
+/// first (from the LSM, so not again from the list), the ACLs', then the
+/// others, `trusted.` names only for callers with CAP_SYS_ADMIN in the
+/// initial namespace.
 pub(crate) fn list(inode: &Inode, mut buf: Option<&mut [u8]>) -> Result<usize> {
     let lsm = list_security(inode, buf.as_deref_mut())?;
-    let Some(x) = of(inode) else {
-        return Ok(lsm);
-    };
+    let acls = acl::names(inode);
+    let x = of(inode);
+    let entries = x.map(|x| x.entries.lock());
     let trusted = may_list_trusted();
-    let entries = x.entries.lock();
-    let visible = entries.iter().filter(|e| {
+    let visible = entries.iter().flat_map(|e| e.iter()).filter(|e| {
         if e.name.starts_with(b"trusted.") {
             return trusted;
         }
@@ -249,7 +249,10 @@ pub(crate) fn list(inode: &Inode, mut buf: Option<&mut [u8]>) -> Result<usize> {
             None => true,
         }
     });
-    let need: usize = lsm + visible.clone().map(|e| e.name.len() + 1).sum::<usize>();
+    let size = |n: &[u8]| n.len() + 1;
+    let need = lsm
+        + acls.clone().map(size).sum::<usize>()
+        + visible.clone().map(|e| size(&e.name)).sum::<usize>();
     let Some(buf) = buf else {
         return Ok(need);
     };
@@ -257,11 +260,13 @@ pub(crate) fn list(inode: &Inode, mut buf: Option<&mut [u8]>) -> Result<usize> {
         return Err(ERANGE);
     }
     let mut off = lsm;
-    for e in visible {
-        buf[off..off + e.name.len()].copy_from_slice(&e.name);
-        buf[off + e.name.len()] = 0;
-        off += e.name.len() + 1;
-    }
+    let mut put = |n: &[u8]| {
+        buf[off..off + n.len()].copy_from_slice(n);
+        buf[off + n.len()] = 0;
+        off += n.len() + 1;
+    };
+    acls.for_each(&mut put);
+    visible.for_each(|e| put(&e.name));
     Ok(need)
 }
 

@@ -205,7 +205,7 @@ impl NewSuperBlock<'_> {
             (*sb).s_magic = magic as c_ulong;
             (*sb).s_op = ops.as_raw();
             (*sb).s_time_gran = 1;
-            (*sb).s_flags |= bindings::rramfs_sb_nosec;
+            (*sb).s_flags |= bindings::rramfs_sb_nosec | bindings::rramfs_sb_posixacl;
             (*sb).s_xattr = xattr.as_ptr();
         }
     }

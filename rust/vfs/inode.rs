@@ -181,6 +181,8 @@ impl NewInode {
             bindings::rramfs_inode_set_next_ino(inode);
             bindings::inode_init_owner(&raw mut bindings::nop_mnt_idmap, inode, dir, mode);
             bindings::simple_inode_init_ts(inode);
+            // No ACL until one is set or inherited: the cache is the store.
+            bindings::rramfs_cache_no_acl(inode);
             // The page cache is the storage: never reclaimed, large folios.
             let mapping = (*inode).i_mapping;
             (*mapping).a_ops = &t.aops.0;

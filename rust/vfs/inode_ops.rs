@@ -12,7 +12,7 @@ use kernel::error::VTABLE_DEFAULT_ERROR;
 use kernel::ffi::{c_char, c_int, c_uint};
 use kernel::prelude::*;
 
-use super::{count_or_errno, errno, kver, Dentry, File, Inode, InodeLocked, NewInode};
+use super::{count_or_errno, errno, kver, Dentry, File, Inode, InodeLocked, NewInode, SetAcl};
 use crate::bindings;
 
 /// The inode operations of one kind of rramfs inode.  Each callback the
@@ -50,8 +50,15 @@ pub(crate) trait InodeOperations {
         kernel::build_error!(VTABLE_DEFAULT_ERROR)
     }
 
-    /// `setattr`: [`SetAttr::apply`] is `simple_setattr()`.
+    /// `setattr`: [`SetAttr::apply`] is `simple_setattr()` and the ACL's
+    /// chmod; an implementation without one gets just that.
     fn setattr(_attr: SetAttr<'_>) -> Result {
+        kernel::build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `set_acl`: stores (or with `None`, removes) a POSIX ACL, which the
+    /// VFS has checked (`posix_acl_valid()`) and the caller may set.
+    fn set_acl(_args: SetAcl<'_>) -> Result {
         kernel::build_error!(VTABLE_DEFAULT_ERROR)
     }
 
@@ -163,7 +170,12 @@ impl InodeOps {
             setattr: if T::HAS_SETATTR {
                 Some(Vtable::<T>::setattr)
             } else {
-                Some(bindings::simple_setattr)
+                Some(Vtable::<T>::simple_setattr)
+            },
+            set_acl: if T::HAS_SET_ACL {
+                Some(Vtable::<T>::set_acl)
+            } else {
+                None
             },
             getattr: if T::HAS_GETATTR {
                 Some(Vtable::<T>::getattr)
@@ -356,18 +368,43 @@ impl<T: InodeOperations> Vtable<T> {
         dentry: *mut bindings::dentry,
         attr: *mut bindings::iattr,
     ) -> c_int {
-        // SAFETY: Called as `inode_operations::setattr` (see the type doc):
-        // a positive dentry of ours, whose inode the VFS holds locked, and
-        // a valid `iattr`.
-        let attr = unsafe {
-            SetAttr {
-                idmap,
-                dentry,
-                attr,
-                locked: InodeLocked::assume(Inode::from_raw((*dentry).d_inode)),
-            }
-        };
-        errno(T::setattr(attr))
+        // SAFETY: Called as `inode_operations::setattr` (see the type doc).
+        errno(T::setattr(unsafe { SetAttr::new(idmap, dentry, attr) }))
+    }
+
+    /// `setattr` of an implementation without one: [`SetAttr::apply`].
+    ///
+    /// # Safety
+    ///
+    /// Called only by the kernel through the table (see the type doc).
+    unsafe extern "C" fn simple_setattr(
+        idmap: *mut bindings::mnt_idmap,
+        dentry: *mut bindings::dentry,
+        attr: *mut bindings::iattr,
+    ) -> c_int {
+        // SAFETY: Called as `inode_operations::setattr` (see the type doc).
+        errno(unsafe { SetAttr::new(idmap, dentry, attr) }.apply())
+    }
+
+    /// `set_acl`.
+    ///
+    /// # Safety
+    ///
+    /// Called only by the kernel through the table (see the type doc).
+    unsafe extern "C" fn set_acl(
+        idmap: *mut bindings::mnt_idmap,
+        dentry: *mut bindings::dentry,
+        acl: *mut bindings::posix_acl,
+        ty: c_int,
+    ) -> c_int {
+        // SAFETY: Called as `inode_operations::set_acl` (see the type
+        // doc): a positive dentry of ours, and `acl` null or an ACL the
+        // caller holds for the call.
+        let args = unsafe { SetAcl::new(idmap, Inode::from_raw((*dentry).d_inode), acl, ty) };
+        match args {
+            Some(args) => errno(T::set_acl(args)),
+            None => EINVAL.to_errno(),
+        }
     }
 
     /// `getattr`.
@@ -544,6 +581,30 @@ pub(crate) struct SetAttr<'a> {
 }
 
 impl<'a> SetAttr<'a> {
+    /// Wraps the arguments of a `setattr`.
+    ///
+    /// # Safety
+    ///
+    /// The arguments of a `setattr` call in progress on rramfs, for `'a`:
+    /// a positive dentry of ours, whose inode the VFS holds locked, and a
+    /// valid `iattr`.
+    unsafe fn new(
+        idmap: *mut bindings::mnt_idmap,
+        dentry: *mut bindings::dentry,
+        attr: *mut bindings::iattr,
+    ) -> Self {
+        // INVARIANT: By the safety requirements.
+        // SAFETY: By the safety requirements the dentry is positive and its
+        // inode locked.
+        let locked = unsafe { InodeLocked::assume(Inode::from_raw((*dentry).d_inode)) };
+        SetAttr {
+            idmap,
+            dentry,
+            attr,
+            locked,
+        }
+    }
+
     /// The inode whose attributes change, locked.
     pub(crate) fn locked(&self) -> InodeLocked<'a> {
         self.locked
@@ -566,11 +627,23 @@ impl<'a> SetAttr<'a> {
     }
 
     /// Applies the change (`simple_setattr()`: checks, then size and
-    /// attributes).
+    /// attributes), and a new mode to the access ACL (`posix_acl_chmod()`,
+    /// which stores the updated ACL through `set_acl`), as tmpfs.
     pub(crate) fn apply(self) -> Result {
         // SAFETY: By the type invariants: the arguments of the call in
         // progress, with the inode locked.
-        super::to_result(unsafe { bindings::simple_setattr(self.idmap, self.dentry, self.attr) })
+        super::to_result(unsafe { bindings::simple_setattr(self.idmap, self.dentry, self.attr) })?;
+        if self.valid() & bindings::ATTR_MODE == 0 {
+            return Ok(());
+        }
+        // SAFETY: As above; the mode is the one just set.
+        super::to_result(unsafe {
+            bindings::rramfs_posix_acl_chmod(
+                self.idmap,
+                self.dentry,
+                (*self.locked.inode().as_raw()).i_mode,
+            )
+        })
     }
 }
 

@@ -497,3 +497,58 @@ pub fn kernel_at_least(major: u32, minor: u32) -> bool {
     let (ma, mi) = (it.next().unwrap_or(0), it.next().unwrap_or(0));
     (ma, mi) >= (major, minor)
 }
+
+fn cpath(p: &Path) -> CString {
+    CString::new(p.as_os_str().as_encoded_bytes()).unwrap()
+}
+
+/// setxattr(2) on a path, returning errno on failure.
+pub fn setx(p: &Path, name: &str, val: &[u8]) -> Result<(), i32> {
+    let (p, n) = (cpath(p), CString::new(name).unwrap());
+    // SAFETY: Valid strings and buffer.
+    if unsafe { libc::setxattr(p.as_ptr(), n.as_ptr(), val.as_ptr().cast(), val.len(), 0) } == 0 {
+        Ok(())
+    } else {
+        Err(last_errno())
+    }
+}
+
+/// getxattr(2): the value, or errno.
+pub fn getx(p: &Path, name: &str) -> Result<Vec<u8>, i32> {
+    let (p, n) = (cpath(p), CString::new(name).unwrap());
+    let mut buf = vec![0u8; 65536];
+    // SAFETY: Valid strings and buffer.
+    let r = unsafe { libc::getxattr(p.as_ptr(), n.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+    if r < 0 {
+        return Err(last_errno());
+    }
+    buf.truncate(r as usize);
+    Ok(buf)
+}
+
+/// removexattr(2), returning errno on failure.
+pub fn removex(p: &Path, name: &str) -> Result<(), i32> {
+    let (p, n) = (cpath(p), CString::new(name).unwrap());
+    // SAFETY: Valid strings.
+    if unsafe { libc::removexattr(p.as_ptr(), n.as_ptr()) } == 0 {
+        Ok(())
+    } else {
+        Err(last_errno())
+    }
+}
+
+/// llistxattr(2) (a symlink's own names): the names, or errno.
+pub fn listx(p: &Path) -> Result<Vec<String>, i32> {
+    let p = cpath(p);
+    let mut buf = vec![0u8; 65536];
+    // SAFETY: Valid string and buffer.
+    let r = unsafe { libc::llistxattr(p.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+    if r < 0 {
+        return Err(last_errno());
+    }
+    Ok(buf[..r as usize]
+        .split(|&b| b == 0)
+        .filter(|n| !n.is_empty())
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .collect())
+}

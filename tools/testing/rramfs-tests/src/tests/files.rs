@@ -457,34 +457,6 @@ fn nowait_write_refused() -> TestResult {
     Ok(())
 }
 
-/// setxattr(2) on a path, returning errno on failure.
-fn setx(p: &std::path::Path, name: &str, val: &[u8]) -> Result<(), i32> {
-    let (p, n) = (
-        CString::new(p.to_str().unwrap()).unwrap(),
-        CString::new(name).unwrap(),
-    );
-    // SAFETY: Valid strings and buffer.
-    if unsafe { libc::setxattr(p.as_ptr(), n.as_ptr(), val.as_ptr().cast(), val.len(), 0) } == 0 {
-        Ok(())
-    } else {
-        Err(last_errno())
-    }
-}
-
-/// removexattr(2), returning errno on failure.
-fn removex(p: &std::path::Path, name: &str) -> Result<(), i32> {
-    let (p, n) = (
-        CString::new(p.to_str().unwrap()).unwrap(),
-        CString::new(name).unwrap(),
-    );
-    // SAFETY: Valid strings.
-    if unsafe { libc::removexattr(p.as_ptr(), n.as_ptr()) } == 0 {
-        Ok(())
-    } else {
-        Err(last_errno())
-    }
-}
-
 /// Extended attributes are charged, as tmpfs charges them, against the
 /// inode space (`nr_inodes=` times 1 KiB, which inodes share): `security.`
 /// and `trusted.` values stop at ENOSPC, statfs's free inodes shrink with

@@ -2,6 +2,7 @@
 
 use crate::harness::Test;
 
+mod acl;
 mod basic;
 mod dio;
 mod edges;
@@ -22,6 +23,7 @@ pub fn all() -> Vec<Test> {
     v.extend(options::tests());
     v.extend(namespace::tests());
     v.extend(files::tests());
+    v.extend(acl::tests());
     v.extend(dio::tests());
     v.extend(edges::tests());
     v.extend(fuzz::tests());
