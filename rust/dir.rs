@@ -10,8 +10,7 @@ use kernel::prelude::*;
 use crate::{
     bindings, inode,
     vfs::{
-        kver, security_init, Dentry, Inode, InodeKind, InodeLocked, InodeOperations, InodeOps,
-        NewInode, Rename, SetAcl, TmpFile,
+        kver, security_init, Dentry, Inode, InodeLocked, InodeOperations, NewInode, Rename, TmpFile,
     },
     xattr::Xattrs,
 };
@@ -86,23 +85,4 @@ impl InodeOperations for Dir {
         let flags = r.flags & !bindings::RENAME_WHITEOUT;
         r.simple(flags)
     }
-
-    fn set_acl(args: SetAcl<'_>) -> Result {
-        crate::acl::set(args)
-    }
-
-    fn listxattr(inode: &Inode, buf: Option<&mut [u8]>) -> Result<usize> {
-        crate::xattr::list(inode, buf)
-    }
-
-    fn fileattr_get(inode: &Inode) -> u32 {
-        crate::fileattr::get(inode)
-    }
-
-    fn fileattr_set(locked: InodeLocked<'_>, flags: u32) -> Result {
-        crate::fileattr::set(locked, flags)
-    }
 }
-
-/// `inode_operations` of rramfs directories.
-pub(crate) static DIR_IOPS: InodeOps = InodeOps::new::<Dir>(InodeKind::DcacheDir);

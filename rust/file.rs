@@ -12,9 +12,8 @@ use crate::{
     bindings, dio, folio, read,
     super_block::SbInfo,
     vfs::{
-        cond_resched, fatal_signal_pending, kver, File, FileOperations, FileOps, Inode, InodeKind,
-        InodeLocked, InodeOperations, InodeOps, IovIter, Kiocb, Kstat, Mapping, SetAcl, SetAttr,
-        SpliceFrom,
+        cond_resched, fatal_signal_pending, kver, File, FileOperations, FileOps, Inode,
+        InodeLocked, InodeOperations, IovIter, Kiocb, Kstat, Mapping, SetAttr, SpliceFrom,
     },
     write,
 };
@@ -296,26 +295,7 @@ impl InodeOperations for RegularFile {
             stat.set_dio_align(SbInfo::of_inode(inode).dio_align());
         }
     }
-
-    fn set_acl(args: SetAcl<'_>) -> Result {
-        crate::acl::set(args)
-    }
-
-    fn listxattr(inode: &Inode, buf: Option<&mut [u8]>) -> Result<usize> {
-        crate::xattr::list(inode, buf)
-    }
-
-    fn fileattr_get(inode: &Inode) -> u32 {
-        crate::fileattr::get(inode)
-    }
-
-    fn fileattr_set(locked: InodeLocked<'_>, flags: u32) -> Result {
-        crate::fileattr::set(locked, flags)
-    }
 }
 
 /// `file_operations` of rramfs regular files, which support O_DIRECT.
 pub(crate) static FILE_OPS: FileOps = FileOps::new::<RegularFile>(true);
-
-/// `inode_operations` of rramfs regular files.
-pub(crate) static FILE_IOPS: InodeOps = InodeOps::new::<RegularFile>(InodeKind::Other);

@@ -8,11 +8,12 @@
 use kernel::prelude::*;
 
 use crate::{
-    dir, file, folio, inode,
+    acl, dir, file, fileattr, folio, inode,
     super_block::{Rramfs, SbInfo, RRAMFS_MAGIC},
     vfs::{
-        Evicting, FileSystem, FsContext, InodeKind, InodeOps, InodeTables, Kstatfs, NewSuperBlock,
-        Param, SeqFile, SuperBlock, SuperOperations, SuperOps,
+        AttrOperations, Evicting, FileSystem, FsContext, Inode, InodeKind, InodeLocked,
+        InodeOperations, InodeOps, InodeTables, Kstatfs, NewSuperBlock, Param, SeqFile, SetAcl,
+        SuperBlock, SuperOperations, SuperOps,
     },
     xattr,
 };
@@ -72,30 +73,48 @@ impl SuperOperations for Super {
 
 static SUPER_OPS: SuperOps = SuperOps::new::<Super>();
 
-/// Symlinks, device nodes, FIFOs and sockets: only the xattrs are rramfs's.
+/// Symlinks, device nodes, FIFOs and sockets: the kernel's operations,
+/// with rramfs's attributes.
 struct Other;
 
 #[vtable]
-impl crate::vfs::InodeOperations for Other {
-    fn set_acl(args: crate::vfs::SetAcl<'_>) -> Result {
-        crate::acl::set(args)
+impl InodeOperations for Other {}
+
+/// The attribute operations of every rramfs inode: xattrs and ACLs, and
+/// the chattr flags of directories and regular files.
+struct Attrs;
+
+#[vtable]
+impl AttrOperations for Attrs {
+    fn listxattr(inode: &Inode, buf: Option<&mut [u8]>) -> Result<usize> {
+        xattr::list(inode, buf)
     }
 
-    fn listxattr(inode: &crate::vfs::Inode, buf: Option<&mut [u8]>) -> Result<usize> {
-        xattr::list(inode, buf)
+    fn set_acl(args: SetAcl<'_>) -> Result {
+        acl::set(args)
+    }
+
+    fn fileattr_get(inode: &Inode) -> u32 {
+        fileattr::get(inode)
+    }
+
+    fn fileattr_set(locked: InodeLocked<'_>, flags: u32) -> Result {
+        fileattr::set(locked, flags)
     }
 }
 
 /// The operations of each kind of rramfs inode.
 static TABLES: InodeTables = InodeTables {
     aops: &folio::AOPS,
-    file: &file::FILE_IOPS,
+    file: &FILE_IOPS,
     file_ops: &file::FILE_OPS,
-    dir: &dir::DIR_IOPS,
+    dir: &DIR_IOPS,
     // The target is in the page cache.
     symlink: &SYMLINK_IOPS,
     special: &SPECIAL_IOPS,
 };
 
-static SYMLINK_IOPS: InodeOps = InodeOps::new::<Other>(InodeKind::PageSymlink);
-static SPECIAL_IOPS: InodeOps = InodeOps::new::<Other>(InodeKind::Other);
+static FILE_IOPS: InodeOps = InodeOps::new::<file::RegularFile, Attrs>(InodeKind::Regular);
+static DIR_IOPS: InodeOps = InodeOps::new::<dir::Dir, Attrs>(InodeKind::DcacheDir);
+static SYMLINK_IOPS: InodeOps = InodeOps::new::<Other, Attrs>(InodeKind::PageSymlink);
+static SPECIAL_IOPS: InodeOps = InodeOps::new::<Other, Attrs>(InodeKind::Other);

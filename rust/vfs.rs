@@ -65,7 +65,9 @@ pub(crate) use fs_type::{
     Registered,
 };
 pub(crate) use inode::{Dentry, Inode, NewInode};
-pub(crate) use inode_ops::{InodeKind, InodeOperations, InodeOps, Kstat, Rename, SetAttr, TmpFile};
+pub(crate) use inode_ops::{
+    AttrOperations, InodeKind, InodeOperations, InodeOps, Kstat, Rename, SetAttr, TmpFile,
+};
 pub(crate) use iov_iter::IovIter;
 pub(crate) use kiocb::Kiocb;
 pub(crate) use locked_folio::LockedFolio;

@@ -56,17 +56,18 @@ pub(crate) trait InodeOperations {
         kernel::build_error!(VTABLE_DEFAULT_ERROR)
     }
 
-    /// `set_acl`: stores (or with `None`, removes) a POSIX ACL, which the
-    /// VFS has checked (`posix_acl_valid()`) and the caller may set.
-    fn set_acl(_args: SetAcl<'_>) -> Result {
-        kernel::build_error!(VTABLE_DEFAULT_ERROR)
-    }
-
     /// `getattr`, after `simple_getattr()` filled `stat`.
     fn getattr(_inode: &Inode, _stat: &mut Kstat, _request_mask: u32) {
         kernel::build_error!(VTABLE_DEFAULT_ERROR)
     }
+}
 
+/// The attribute operations, the same for every kind of rramfs inode
+/// (one implementation, given to [`InodeOps::new`] with each kind's
+/// [`InodeOperations`]): extended attributes and ACLs, and the chattr
+/// flags of directories and regular files.
+#[vtable]
+pub(crate) trait AttrOperations {
     /// `listxattr`: the names, each NUL-terminated, into `buf` (`None`:
     /// only measure); returns their length.
     fn listxattr(_inode: &Inode, _buf: Option<&mut [u8]>) -> Result<usize> {
@@ -87,6 +88,11 @@ pub(crate) trait InodeOperations {
     fn fileattr_set(_locked: InodeLocked<'_>, _flags: u32) -> Result {
         kernel::build_error!(VTABLE_DEFAULT_ERROR)
     }
+    /// `set_acl`: stores (or with `None`, removes) a POSIX ACL, which the
+    /// VFS has checked (`posix_acl_valid()`) and the caller may set.
+    fn set_acl(_args: SetAcl<'_>) -> Result {
+        kernel::build_error!(VTABLE_DEFAULT_ERROR)
+    }
 }
 
 /// What the kernel provides for a kind of inode, besides the callbacks of
@@ -98,7 +104,9 @@ pub(crate) enum InodeKind {
     DcacheDir,
     /// A symbolic link whose target is in the page cache (`page_get_link`).
     PageSymlink,
-    /// Anything else: a regular file, a device node, FIFO or socket.
+    /// A regular file.
+    Regular,
+    /// A device node, FIFO or socket.
     Other,
 }
 
@@ -108,9 +116,11 @@ pub(crate) enum InodeKind {
 pub(crate) struct InodeOps(pub(super) bindings::inode_operations);
 
 impl InodeOps {
-    /// The table of `T`'s operations for inodes of `kind`.
-    pub(crate) const fn new<T: InodeOperations>(kind: InodeKind) -> Self {
+    /// The table of `T`'s operations and `A`'s attribute operations for
+    /// inodes of `kind`.
+    pub(crate) const fn new<T: InodeOperations, A: AttrOperations>(kind: InodeKind) -> Self {
         let dir = matches!(kind, InodeKind::DcacheDir);
+        let flags = matches!(kind, InodeKind::DcacheDir | InodeKind::Regular);
         InodeOps(bindings::inode_operations {
             lookup: if dir {
                 Some(bindings::simple_lookup)
@@ -172,28 +182,28 @@ impl InodeOps {
             } else {
                 Some(Vtable::<T>::simple_setattr)
             },
-            set_acl: if T::HAS_SET_ACL {
-                Some(Vtable::<T>::set_acl)
-            } else {
-                None
-            },
             getattr: if T::HAS_GETATTR {
                 Some(Vtable::<T>::getattr)
             } else {
                 Some(bindings::simple_getattr)
             },
-            listxattr: if T::HAS_LISTXATTR {
-                Some(Vtable::<T>::listxattr)
+            listxattr: if A::HAS_LISTXATTR {
+                Some(AttrVtable::<A>::listxattr)
             } else {
                 None
             },
-            fileattr_get: if T::HAS_FILEATTR_GET {
-                Some(Vtable::<T>::fileattr_get)
+            set_acl: if A::HAS_SET_ACL {
+                Some(AttrVtable::<A>::set_acl)
             } else {
                 None
             },
-            fileattr_set: if T::HAS_FILEATTR_SET {
-                Some(Vtable::<T>::fileattr_set)
+            fileattr_get: if flags && A::HAS_FILEATTR_GET {
+                Some(AttrVtable::<A>::fileattr_get)
+            } else {
+                None
+            },
+            fileattr_set: if flags && A::HAS_FILEATTR_SET {
+                Some(AttrVtable::<A>::fileattr_set)
             } else {
                 None
             },
@@ -386,27 +396,6 @@ impl<T: InodeOperations> Vtable<T> {
         errno(unsafe { SetAttr::new(idmap, dentry, attr) }.apply())
     }
 
-    /// `set_acl`.
-    ///
-    /// # Safety
-    ///
-    /// Called only by the kernel through the table (see the type doc).
-    unsafe extern "C" fn set_acl(
-        idmap: *mut bindings::mnt_idmap,
-        dentry: *mut bindings::dentry,
-        acl: *mut bindings::posix_acl,
-        ty: c_int,
-    ) -> c_int {
-        // SAFETY: Called as `inode_operations::set_acl` (see the type
-        // doc): a positive dentry of ours, and `acl` null or an ACL the
-        // caller holds for the call.
-        let args = unsafe { SetAcl::new(idmap, Inode::from_raw((*dentry).d_inode), acl, ty) };
-        match args {
-            Some(args) => errno(T::set_acl(args)),
-            None => EINVAL.to_errno(),
-        }
-    }
-
     /// `getattr`.
     ///
     /// # Safety
@@ -434,7 +423,13 @@ impl<T: InodeOperations> Vtable<T> {
         }
         err
     }
+}
 
+/// The trampolines of `A`'s attribute operations, on the same terms as
+/// [`Vtable`]'s.
+struct AttrVtable<A>(PhantomData<A>);
+
+impl<A: AttrOperations> AttrVtable<A> {
     /// `listxattr`.
     ///
     /// # Safety
@@ -454,7 +449,7 @@ impl<T: InodeOperations> Vtable<T> {
                 (size != 0).then(|| core::slice::from_raw_parts_mut(buffer.cast::<u8>(), size)),
             )
         };
-        count_or_errno(T::listxattr(inode, buf))
+        count_or_errno(A::listxattr(inode, buf))
     }
 
     /// `fileattr_get`.
@@ -468,7 +463,7 @@ impl<T: InodeOperations> Vtable<T> {
     ) -> c_int {
         // SAFETY: A positive dentry of ours, live for the call.
         let inode = unsafe { Inode::from_raw((*dentry).d_inode) };
-        let flags = T::fileattr_get(inode);
+        let flags = A::fileattr_get(inode);
         // SAFETY: `fa` is the VFS's, valid for the call.
         unsafe { bindings::fileattr_fill_flags(fa, flags) };
         0
@@ -497,7 +492,27 @@ impl<T: InodeOperations> Vtable<T> {
         if fsx {
             return kver::code::EOPNOTSUPP().to_errno();
         }
-        errno(T::fileattr_set(locked, flags))
+        errno(A::fileattr_set(locked, flags))
+    }
+    /// `set_acl`.
+    ///
+    /// # Safety
+    ///
+    /// Called only by the kernel through the table (see the type doc).
+    unsafe extern "C" fn set_acl(
+        idmap: *mut bindings::mnt_idmap,
+        dentry: *mut bindings::dentry,
+        acl: *mut bindings::posix_acl,
+        ty: c_int,
+    ) -> c_int {
+        // SAFETY: Called as `inode_operations::set_acl` (see the type
+        // doc): a positive dentry of ours, and `acl` null or an ACL the
+        // caller holds for the call.
+        let args = unsafe { SetAcl::new(idmap, Inode::from_raw((*dentry).d_inode), acl, ty) };
+        match args {
+            Some(args) => errno(A::set_acl(args)),
+            None => EINVAL.to_errno(),
+        }
     }
 }
 
