@@ -291,8 +291,7 @@ fn shrink_back(locked: InodeLocked<'_>, old: i64) {
     let inode = locked.inode();
     if inode.size() > old {
         let _inval = inode.mapping().invalidate_lock();
-        locked.set_size(old);
-        locked.drop_pagecache_from(old);
+        locked.shrink(old);
         SbInfo::of_inode(inode).recalc(inode);
     }
 }

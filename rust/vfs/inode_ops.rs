@@ -644,9 +644,22 @@ impl<'a> SetAttr<'a> {
     /// Applies the change (`simple_setattr()`: checks, then size and
     /// attributes), and a new mode to the access ACL (`posix_acl_chmod()`,
     /// which stores the updated ACL through `set_acl`), as tmpfs.
+    ///
+    /// A size-down truncation drops the page cache before `i_size` goes
+    /// down (see [`InodeLocked::drop_pagecache_from`] for why), once the
+    /// change is known to be allowed; `simple_setattr()` then checks again
+    /// (a no-op) and sets it.
     pub(crate) fn apply(self) -> Result {
-        // SAFETY: By the type invariants: the arguments of the call in
-        // progress, with the inode locked.
+        let inode = self.locked.inode();
+        if let Some(size) = self.size().filter(|&s| s < inode.size()) {
+            // SAFETY: By the type invariants: the arguments of the call in
+            // progress, with the inode locked.
+            super::to_result(unsafe {
+                bindings::setattr_prepare(self.idmap, self.dentry, self.attr)
+            })?;
+            self.locked.drop_pagecache_from(size);
+        }
+        // SAFETY: As above.
         super::to_result(unsafe { bindings::simple_setattr(self.idmap, self.dentry, self.attr) })?;
         if self.valid() & bindings::ATTR_MODE == 0 {
             return Ok(());

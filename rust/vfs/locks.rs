@@ -129,11 +129,31 @@ impl<'a> InodeLocked<'a> {
         unsafe { bindings::truncate_pagecache_range(self.inode.as_raw(), start, last) };
     }
 
-    /// Drops the page cache from `size` on (`truncate_pagecache()`), after
-    /// the size was set there.
+    /// Drops the page cache from `size` on (`truncate_pagecache()`).  For
+    /// a size-down truncation, call it while `i_size` is still the old size
+    /// ([`Self::shrink`] does): splitting a large folio, which truncation
+    /// does to the one the new end falls in, "cleans" the dirty tails it
+    /// finds past `i_size` with `folio_account_cleaned()` (mm/huge_memory.c,
+    /// 6.12 and 7.3) even on a mapping that never counted them dirty, as
+    /// rramfs's (no writeback): the global and the memory cgroup's
+    /// `NR_FILE_DIRTY` would drop below zero by those pages each time,
+    /// hiding other filesystems' dirty pages from the dirty limits.  With
+    /// `i_size` still old the tails stay in the cache, and truncation then
+    /// removes them the uncounted way.
     pub(crate) fn drop_pagecache_from(self, size: i64) {
         // SAFETY: As for `drop_pagecache_range`.
         unsafe { bindings::truncate_pagecache(self.inode.as_raw(), size) };
+    }
+
+    /// Shrinks the file to `size` (smaller than now): drops the page cache
+    /// from there on, sets the size, and drops again, which unmaps what a
+    /// fault mapped past the new end meanwhile.  The caller holds the
+    /// invalidate lock, so that no fault adds a folio, and uncharges what
+    /// went (`SbInfo::recalc`).
+    pub(crate) fn shrink(self, size: i64) {
+        self.drop_pagecache_from(size);
+        self.set_size(size);
+        self.drop_pagecache_from(size);
     }
 }
 
