@@ -668,9 +668,11 @@ fn truncation_keeps_dirty_accounting() -> TestResult {
         [&data[2990..3000], &[0u8; 10][..]].concat()
     );
     close(fd);
+    // Other filesystems' dirty pages come and go (the guest's 9p root): a
+    // margin of half a folio, where the bug costs 8 x 511 pages.
     let after = nr_dirty_deficit()?;
     ensure!(
-        after <= before,
+        after - before < 256,
         "NR_FILE_DIRTY went {} pages (further) below zero",
         after - before
     );
