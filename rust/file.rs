@@ -206,10 +206,10 @@ fn fallocate_locked(locked: InodeLocked<'_>, mode: u32, offset: i64, len: i64) -
         locked.drop_pagecache_range(offset, end - 1);
         SbInfo::of_inode(inode).recalc(inode);
         if !punch {
-            preallocate(locked, offset, end)?;
+            preallocate(locked, offset, end, keep_size)?;
         }
     } else {
-        preallocate(locked, offset, end)?;
+        preallocate(locked, offset, end, keep_size)?;
     }
     if !punch && !keep_size && end > inode.size() {
         locked.set_size(end);
@@ -222,18 +222,33 @@ fn fallocate_locked(locked: InodeLocked<'_>, mode: u32, offset: i64, len: i64) -
 /// dropped again so that the failure leaves no charge behind; preallocated
 /// holes below EOF stay (they read as zeros either way).
 ///
+/// With `keep_size`, the pages past EOF get single-page folios (and no
+/// folio reaches past EOF from before it): the
+/// kernel's split of a large folio past EOF (by a later hole punch,
+/// ZERO_RANGE or truncation) counts its dirty pages as cleaned although
+/// nothing counted them dirty (see `InodeLocked::drop_pagecache_from`),
+/// which would drive NR_FILE_DIRTY below zero; a page is never split.
+///
 /// The loop runs on page indices, not byte positions: the last folio of
 /// the largest file ends at 2^63, which no `loff_t` can hold.
 /// `0 <= start < end`.
-fn preallocate(locked: InodeLocked<'_>, start: i64, end: i64) -> Result {
+fn preallocate(locked: InodeLocked<'_>, start: i64, end: i64, keep_size: bool) -> Result {
     let inode = locked.inode();
     let shift = bindings::PAGE_SHIFT;
     let mapping = inode.mapping();
     let mut index = (start as u64) >> shift;
     let last = ((end - 1) as u64) >> shift;
+    // The first page index wholly past EOF (`i_size` does not move here).
+    let past_eof = (inode.size() as u64).div_ceil(1 << shift);
     while index <= last {
-        // Bytes wanted from `index` on, which bounds the folio size.
-        let want = usize::try_from((last - index + 1) << shift).unwrap_or(usize::MAX);
+        // Pages wanted from `index` on, which bound the folio size; with
+        // `keep_size`, none past EOF in a folio that starts before it.
+        let pages = match keep_size {
+            true if index >= past_eof => 1,
+            true => (last + 1).min(past_eof) - index,
+            false => last - index + 1,
+        };
+        let want = usize::try_from(pages << shift).unwrap_or(usize::MAX);
         let res = if fatal_signal_pending() {
             Err(EINTR)
         } else {

@@ -25,6 +25,7 @@ crate::tests![
     failed_write_past_eof_keeps_nothing,
     sendfile_of_holes_allocates_nothing,
     truncation_keeps_dirty_accounting,
+    keep_size_preallocation_keeps_dirty_accounting,
 ];
 
 fn mkfile(m: &Mount, name: &str, data: &[u8]) -> Result<i32, String> {
@@ -670,6 +671,38 @@ fn truncation_keeps_dirty_accounting() -> TestResult {
     close(fd);
     // Other filesystems' dirty pages come and go (the guest's 9p root): a
     // margin of half a folio, where the bug costs 8 x 511 pages.
+    let after = nr_dirty_deficit()?;
+    ensure!(
+        after - before < 256,
+        "NR_FILE_DIRTY went {} pages (further) below zero",
+        after - before
+    );
+    Ok(())
+}
+
+/// The same for a KEEP_SIZE preallocation past EOF, which every later hole
+/// punch, ZERO_RANGE or truncation in it would split past `i_size`
+/// whatever the order: rramfs preallocates past EOF in single pages.
+fn keep_size_preallocation_keeps_dirty_accounting() -> TestResult {
+    let m = Mount::new("")?;
+    let before = nr_dirty_deficit()?;
+    let keep = libc::FALLOC_FL_KEEP_SIZE;
+    let data = pattern(7, 0, (1 << 20) + 1);
+    for i in 0..4i64 {
+        let fd = mkfile(&m, &format!("f{i}"), &data)?;
+        // From inside the file to 4 MiB past it, then cut into.
+        ensure_eq!(fallocate(fd, keep, 4096 * i, 5 << 20), Ok(()));
+        ensure_eq!(fsize(fd), (1 << 20) + 1);
+        ensure_eq!(fblocks(fd), ((5 << 20) + 4096 * i) / 512);
+        let punch = libc::FALLOC_FL_PUNCH_HOLE | keep;
+        ensure_eq!(fallocate(fd, punch, (3 << 19) + 4096 * i, 65536), Ok(()));
+        let zero = libc::FALLOC_FL_ZERO_RANGE | keep;
+        ensure_eq!(fallocate(fd, zero, (2 << 20) + 100, 10_000), Ok(()));
+        ensure_eq!(ftruncate(fd, (1 << 20) - 100 * i), Ok(()));
+        ensure_eq!(fblocks(fd), 2048);
+        ensure_eq!(read_at(fd, 0, 1000)?, data[..1000].to_vec());
+        close(fd);
+    }
     let after = nr_dirty_deficit()?;
     ensure!(
         after - before < 256,
