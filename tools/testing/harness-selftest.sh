@@ -13,7 +13,8 @@
 #   harness::detects_failed_run_exit  a guest suite that exited non-zero
 #   harness::fstests_detects_*        make fstests's judge: rramfs failing
 #                                     where tmpfs passes, a missing result,
-#                                     an expected failure that passes
+#                                     an expected failure that passes, a
+#                                     test the watchdog killed
 #   harness::attrib_*                 make attrib's cross-check: counted
 #                                     blocks that disagree with the
 #                                     benchmark's figure fail it
@@ -141,6 +142,13 @@ xunit "$tmp/fst-stale" rramfs generic/001:pass generic/002:pass
 xunit "$tmp/fst-stale" tmpfs generic/001:pass generic/002:pass
 fst_fails fst-stale "generic/002 fails for a reason now gone" && grep -q '^FAIL fstests::expected_failures_current' "$tmp/fst-stale.log" && ok=1 || ok=0
 result harness::fstests_detects_stale_expected_failure $ok "an expected failure that passes was not a failure"
+# A test the guest's watchdog killed is a failure, whatever xunit says.
+xunit "$tmp/fst-timeout" rramfs generic/001:pass generic/002:fail
+xunit "$tmp/fst-timeout" tmpfs generic/001:pass generic/002:pass
+echo "generic/002 rramfs 900" >"$tmp/fst-timeout/timeouts"
+fst_fails fst-timeout "" && grep -q '^FAIL fstests::generic/002: timed out' "$tmp/fst-timeout.log" &&
+	grep -q '^FAIL fstests::tmpfs_parity' "$tmp/fst-timeout.log" && ok=1 || ok=0
+result harness::fstests_detects_timeout $ok "a test killed by the watchdog was not a failure"
 
 # make attrib (tools/bench/attrib/attrib.py) on made-up plugin output: in
 # phase 1, blocks of 60 (vfs_write) and 40 (rramfs's write_iter)

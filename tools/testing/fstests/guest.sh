@@ -38,6 +38,39 @@ EOF
 done
 
 cd "$xfs" || exit 1
+mkdir -p "$RRAMFS_OUT/results"
+
+# A test that runs longer than $limit seconds is killed with everything it
+# started, and recorded in results/timeouts ("test section seconds"), for
+# report.py: one test that cannot finish in a TCG guest (or hangs) costs
+# $limit, not the rest of the run.  check runs each test as
+# "/bin/bash ./tests/generic/NNN" (its #! line); there is one at a time.
+limit=${RRAMFS_FSTESTS_TEST_TIMEOUT:-900}
+killtree() {
+	local c
+	kill -STOP "$1" 2>/dev/null
+	for c in $(pgrep -P "$1"); do killtree "$c"; done
+	kill -KILL "$1" 2>/dev/null
+}
+watchdog() {
+	local pid seen=
+	while sleep 5; do
+		pid=$(pgrep -xf '/bin/bash \./tests/[a-z]+/[0-9]+' | head -1)
+		if [ -z "$pid" ] || [ "$pid" != "${seen%:*}" ]; then
+			seen=${pid:+$pid:$(date +%s)}
+			continue
+		fi
+		if [ $(($(date +%s) - ${seen#*:})) -ge "$limit" ]; then
+			t=$(tr '\0' ' ' <"/proc/$pid/cmdline" | awk '{sub("^./tests/", "", $2); print $2}')
+			echo "fstests: $t on $(cat "$base/section") took over $limit s: killed"
+			echo "$t $(cat "$base/section") $limit" >>"$RRAMFS_OUT/results/timeouts"
+			killtree "$pid"
+			seen=
+		fi
+	done
+}
+watchdog &
+wd=$!
 # In chunks of $chunk tests, each run on every section before the next
 # chunk starts: the columns fill side by side, so a run cut short still
 # compares like with like.  Results: results/<chunk>/<section>/.
@@ -48,7 +81,9 @@ rc=0
 for ((i = 0; i < ${#tests[@]}; i += chunk)); do
 	export RESULT_BASE=$RRAMFS_OUT/results/$(printf %04d $((i / chunk)))
 	for s in $sections; do
+		echo "$s" >"$base/section"
 		HOST_OPTIONS=$base/$s.config ./check -s "$s" -R xunit "${tests[@]:i:chunk}" || rc=1
 	done
 done
+kill "$wd"
 exit $rc

@@ -5,7 +5,9 @@
 
 SELECTED: the tests that were asked for, one per line.  RESULTS: the
 run's results directory, holding <chunk>/<section>/result.xml (xunit) for
-the sections rramfs and tmpfs.  EXPECTED: tools/testing/fstests/expected-failures
+the sections rramfs and tmpfs, and "timeouts" (guest.sh's watchdog: "test
+section seconds" for each test it killed, which is then a "timeout", not
+a pass).  EXPECTED: tools/testing/fstests/expected-failures
 ("generic/NNN reason...").  REPORT: where the side-by-side table goes.
 
 Prints result lines in make check's format and exits 1 if any is a FAIL.
@@ -34,6 +36,12 @@ def results(base, fs):
             got[name] = ("notrun", " ".join(msg.split()), secs)
         else:
             got[name] = ("pass", "", secs)
+    timeouts = Path(base) / "timeouts"
+    if timeouts.exists():
+        for line in timeouts.read_text().splitlines():
+            test, section, limit = line.split()
+            if section == fs:
+                got[test] = ("timeout", f"killed after {limit} s", limit)
     return got
 
 
@@ -77,6 +85,9 @@ def main():
             line(None, name, f"expected failure: {exp[t]}")
         elif st == "fail":
             line(False, name, f"failed on rramfs: {msg}")
+        elif st == "timeout":
+            line(False, name, f"timed out on rramfs ({msg}): a hang, or a test "
+                 "for tools/testing/fstests/exclude")
         else:
             line(False, name, "no result on rramfs")
 
@@ -85,7 +96,7 @@ def main():
          f"{len(missing)} without a result: {' '.join(missing[:20])}")
     worse = [t for t in selected
              if res["tmpfs"].get(t, ("",))[0] == "pass"
-             and res["rramfs"].get(t, ("",))[0] == "fail"]
+             and res["rramfs"].get(t, ("",))[0] in ("fail", "timeout")]
     line(not worse, "fstests::tmpfs_parity",
          f"fail on rramfs, pass on tmpfs: {' '.join(worse)}")
     stale = [t for t in selected if t in exp and res["rramfs"].get(t, ("",))[0] != "fail"
