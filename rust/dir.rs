@@ -10,15 +10,23 @@ use kernel::prelude::*;
 use crate::{
     bindings, inode,
     vfs::{
-        kver, security_init, Dentry, Inode, InodeLocked, InodeOperations, NewInode, Rename, TmpFile,
+        kver, security_init, Dentry, Idmap, Inode, InodeLocked, InodeOperations, NewInode, Rename,
+        TmpFile,
     },
     xattr::Xattrs,
 };
 
-/// Makes `dentry` a new inode of `mode` in `dir`, and updates `dir`'s
-/// timestamps.  `dentry` is negative (a directory operation's new name).
-fn mknod_common(dir: InodeLocked<'_>, dentry: &Dentry, mode: u16, dev: u32) -> Result {
-    let inode = inode::new_in(dir.inode(), mode, dev)?;
+/// Makes `dentry` a new inode of `mode` in `dir`, owned by the caller as
+/// seen through `idmap`, and updates `dir`'s timestamps.  `dentry` is
+/// negative (a directory operation's new name).
+fn mknod_common(
+    idmap: Idmap<'_>,
+    dir: InodeLocked<'_>,
+    dentry: &Dentry,
+    mode: u16,
+    dev: u32,
+) -> Result {
+    let inode = inode::new_in(idmap, dir.inode(), mode, dev)?;
     security_init::<Xattrs>(&inode, dir.inode(), dentry)?;
     dentry.make_persistent(dir, inode);
     dir.touch();
@@ -30,24 +38,30 @@ pub(crate) struct Dir;
 
 #[vtable]
 impl InodeOperations for Dir {
-    fn create(dir: InodeLocked<'_>, dentry: &Dentry, mode: u16) -> Result {
-        mknod_common(dir, dentry, mode | bindings::S_IFREG as u16, 0)
+    fn create(idmap: Idmap<'_>, dir: InodeLocked<'_>, dentry: &Dentry, mode: u16) -> Result {
+        mknod_common(idmap, dir, dentry, mode | bindings::S_IFREG as u16, 0)
     }
 
-    fn mkdir(dir: InodeLocked<'_>, dentry: &Dentry, mode: u16) -> Result {
-        mknod_common(dir, dentry, mode | bindings::S_IFDIR as u16, 0)?;
+    fn mkdir(idmap: Idmap<'_>, dir: InodeLocked<'_>, dentry: &Dentry, mode: u16) -> Result {
+        mknod_common(idmap, dir, dentry, mode | bindings::S_IFDIR as u16, 0)?;
         // The new directory's ".." links to `dir`.
         dir.inc_nlink();
         Ok(())
     }
 
-    fn mknod(dir: InodeLocked<'_>, dentry: &Dentry, mode: u16, dev: u32) -> Result {
-        mknod_common(dir, dentry, mode, dev)
+    fn mknod(
+        idmap: Idmap<'_>,
+        dir: InodeLocked<'_>,
+        dentry: &Dentry,
+        mode: u16,
+        dev: u32,
+    ) -> Result {
+        mknod_common(idmap, dir, dentry, mode, dev)
     }
 
     /// The target goes into the page cache.
-    fn symlink(dir: InodeLocked<'_>, dentry: &Dentry, target: &CStr) -> Result {
-        let inode = inode::new_in(dir.inode(), bindings::S_IFLNK as u16 | 0o777, 0)?;
+    fn symlink(idmap: Idmap<'_>, dir: InodeLocked<'_>, dentry: &Dentry, target: &CStr) -> Result {
+        let inode = inode::new_in(idmap, dir.inode(), bindings::S_IFLNK as u16 | 0o777, 0)?;
         security_init::<Xattrs>(&inode, dir.inode(), dentry)?;
         inode.page_symlink(target)?;
         dentry.make_persistent(dir, inode);
@@ -55,8 +69,8 @@ impl InodeOperations for Dir {
         Ok(())
     }
 
-    fn tmpfile(dir: &Inode, file: TmpFile<'_>, mode: u16) -> Result {
-        let inode: NewInode = inode::new_in(dir, mode, 0)?;
+    fn tmpfile(idmap: Idmap<'_>, dir: &Inode, file: TmpFile<'_>, mode: u16) -> Result {
+        let inode: NewInode = inode::new_in(idmap, dir, mode, 0)?;
         security_init::<Xattrs>(&inode, dir, file.dentry())?;
         file.instantiate(inode);
         Ok(())
@@ -80,7 +94,7 @@ impl InodeOperations for Dir {
             let whiteout = r.old_dentry.alloc_sibling()?;
             let mode = bindings::S_IFCHR as u16 | bindings::WHITEOUT_MODE as u16;
             // Our reference drops with `whiteout`; the persistent one stays.
-            mknod_common(r.old_dir, &whiteout, mode, bindings::WHITEOUT_DEV)?;
+            mknod_common(r.idmap, r.old_dir, &whiteout, mode, bindings::WHITEOUT_DEV)?;
         }
         let flags = r.flags & !bindings::RENAME_WHITEOUT;
         r.simple(flags)

@@ -11,7 +11,7 @@ use crate::{
     acl, dir, file, fileattr, folio, inode,
     super_block::{Rramfs, SbInfo, RRAMFS_MAGIC},
     vfs::{
-        AttrOperations, Evicting, FileSystem, FsContext, Inode, InodeKind, InodeLocked,
+        AttrOperations, Evicting, FileSystem, FsContext, Idmap, Inode, InodeKind, InodeLocked,
         InodeOperations, InodeOps, InodeTables, Kstatfs, NewSuperBlock, Param, SeqFile, SetAcl,
         SuperBlock, SuperOperations, SuperOps,
     },
@@ -35,7 +35,7 @@ impl FileSystem for Rramfs {
         fsi.check_mount(fc, sb.in_user_ns())?;
         sb.set_up(RRAMFS_MAGIC, &SUPER_OPS, &xattr::HANDLERS);
         let (mode, uid, gid) = fsi.root_attrs();
-        let root = inode::new(sb, None, mode, 0)?;
+        let root = inode::new(sb, None, Idmap::nop(), mode, 0)?;
         root.set_owner(uid, gid);
         sb.set_root(root)
     }

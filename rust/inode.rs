@@ -7,19 +7,26 @@ use kernel::prelude::*;
 use crate::{
     acl, fileattr,
     super_block::{Rramfs, SbInfo},
-    vfs::{Evicting, Inode, NewInode, SuperBlock},
+    vfs::{Evicting, Idmap, Inode, NewInode, SuperBlock},
 };
 
 /// Allocates an inode of `mode` (type and permissions) of `sb`, in `dir`
-/// (`None`: the root), with the operations of its type; `dev` is only
-/// used for device nodes.
+/// (`None`: the root), owned by the caller as seen through `idmap`, with
+/// the operations of its type; `dev` is only used for device nodes.
 ///
 /// Returns the inode with one reference, owned by the caller; the inode is
 /// counted against `nr_inodes=` until [`evict`].
-pub(crate) fn new(sb: &SuperBlock, dir: Option<&Inode>, mode: u16, dev: u32) -> Result<NewInode> {
+pub(crate) fn new(
+    sb: &SuperBlock,
+    dir: Option<&Inode>,
+    idmap: Idmap<'_>,
+    mode: u16,
+    dev: u32,
+) -> Result<NewInode> {
     let fsi = SbInfo::of(sb);
     fsi.reserve_inode()?;
-    let inode = NewInode::new::<Rramfs>(sb, dir, mode, dev).inspect_err(|_| fsi.release_inode())?;
+    let inode =
+        NewInode::new::<Rramfs>(sb, dir, idmap, mode, dev).inspect_err(|_| fsi.release_inode())?;
     // From here on, dropping the inode evicts it, which releases the
     // reservation.
     if let Some(dir) = dir {
@@ -30,8 +37,8 @@ pub(crate) fn new(sb: &SuperBlock, dir: Option<&Inode>, mode: u16, dev: u32) -> 
 }
 
 /// Allocates an inode of `mode` in the directory `dir` (see [`new`]).
-pub(crate) fn new_in(dir: &Inode, mode: u16, dev: u32) -> Result<NewInode> {
-    new(dir.super_block(), Some(dir), mode, dev)
+pub(crate) fn new_in(idmap: Idmap<'_>, dir: &Inode, mode: u16, dev: u32) -> Result<NewInode> {
+    new(dir.super_block(), Some(dir), idmap, mode, dev)
 }
 
 /// Eviction (`super_operations::evict_inode`, after the page cache was

@@ -155,12 +155,13 @@ static struct file_system_type rramfs_fs_type = {
 	.kill_sb	= rramfs_kill_sb,
 	/*
 	 * User-namespace mounts like ramfs and tmpfs (Rust refuses them without
-	 * limits); fine-grained timestamps when queried, like tmpfs.
+	 * limits); idmapped mounts like tmpfs (new inodes are owned through
+	 * the mount's idmap); fine-grained timestamps when queried, like tmpfs.
 	 */
 #ifdef FS_MGTIME
-	.fs_flags	= FS_USERNS_MOUNT | FS_MGTIME,
+	.fs_flags	= FS_USERNS_MOUNT | FS_ALLOW_IDMAP | FS_MGTIME,
 #else
-	.fs_flags	= FS_USERNS_MOUNT,
+	.fs_flags	= FS_USERNS_MOUNT | FS_ALLOW_IDMAP,
 #endif
 };
 

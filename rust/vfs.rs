@@ -57,6 +57,7 @@ mod xattr_ops;
 
 pub(crate) use acl::{AclType, PosixAcl, SetAcl};
 pub(crate) use aops::{AddressSpaceOperations, AddressSpaceOps};
+pub(crate) use cred::Idmap;
 pub(crate) use file::File;
 pub(crate) use file_ops::{FileOperations, FileOps, SpliceFrom};
 pub(crate) use folio_ref::{clamp_page_copy, FolioRef};

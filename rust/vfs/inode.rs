@@ -13,7 +13,7 @@ use kernel::types::Opaque;
 use core::ffi::CStr;
 
 use super::{
-    kver, to_result, InodeLock, InodeLocked, InodeReadLock, Mapping, Registered, SuperBlock,
+    kver, to_result, Idmap, InodeLock, InodeLocked, InodeReadLock, Mapping, Registered, SuperBlock,
 };
 use crate::bindings;
 
@@ -157,12 +157,13 @@ pub(crate) struct NewInode(NonNull<bindings::inode>);
 impl NewInode {
     /// Allocates an inode of `sb` (`new_inode()`) of `mode` (type and
     /// permissions) with a new number, the owner `inode_init_owner()` gives
-    /// it in `dir` (`None`: the root, owned by the caller), its times set to
-    /// now and the operations `T` has for its type; `dev` is only used for
-    /// device nodes.
+    /// it in `dir` (`None`: the root, owned by the caller) for a caller
+    /// coming through a mount with `idmap`, its times set to now and the
+    /// operations `T` has for its type; `dev` is only used for device nodes.
     pub(crate) fn new<T: Registered>(
         sb: &SuperBlock,
         dir: Option<&Inode>,
+        idmap: Idmap<'_>,
         mode: u16,
         dev: u32,
     ) -> Result<NewInode> {
@@ -174,12 +175,12 @@ impl NewInode {
         let dir = dir.map_or(core::ptr::null(), |d| d.as_raw().cast_const());
         let t = T::inode_tables();
         // SAFETY: `inode` is new and not yet visible to anyone else; `dir`
-        // is null or a live directory; `nop_mnt_idmap` is a static the VFS
-        // only reads; the tables are static.  `i_mapping` points at the
-        // inode's own `i_data`.
+        // is null or a live directory; `idmap` is valid by its invariants;
+        // the tables are static.  `i_mapping` points at the inode's own
+        // `i_data`.
         unsafe {
             bindings::rramfs_inode_set_next_ino(inode);
-            bindings::inode_init_owner(&raw mut bindings::nop_mnt_idmap, inode, dir, mode);
+            bindings::inode_init_owner(idmap.as_raw(), inode, dir, mode);
             bindings::simple_inode_init_ts(inode);
             // No ACL until one is set or inherited: the cache is the store.
             bindings::rramfs_cache_no_acl(inode);

@@ -12,7 +12,9 @@ use kernel::error::VTABLE_DEFAULT_ERROR;
 use kernel::ffi::{c_char, c_int, c_uint};
 use kernel::prelude::*;
 
-use super::{count_or_errno, errno, kver, Dentry, File, Inode, InodeLocked, NewInode, SetAcl};
+use super::{
+    count_or_errno, errno, kver, Dentry, File, Idmap, Inode, InodeLocked, NewInode, SetAcl,
+};
 use crate::bindings;
 
 /// The inode operations of one kind of rramfs inode.  Each callback the
@@ -20,28 +22,41 @@ use crate::bindings;
 /// (see [`InodeKind`]).
 #[vtable]
 pub(crate) trait InodeOperations {
-    /// `create`: a regular file named `dentry` in `dir`.
-    fn create(_dir: InodeLocked<'_>, _dentry: &Dentry, _mode: u16) -> Result {
+    /// `create`: a regular file named `dentry` in `dir`, for a caller
+    /// coming through a mount with `idmap` (as for each operation that
+    /// makes an inode).
+    fn create(_idmap: Idmap<'_>, _dir: InodeLocked<'_>, _dentry: &Dentry, _mode: u16) -> Result {
         kernel::build_error!(VTABLE_DEFAULT_ERROR)
     }
 
     /// `mkdir`: a directory named `dentry` in `dir`.
-    fn mkdir(_dir: InodeLocked<'_>, _dentry: &Dentry, _mode: u16) -> Result {
+    fn mkdir(_idmap: Idmap<'_>, _dir: InodeLocked<'_>, _dentry: &Dentry, _mode: u16) -> Result {
         kernel::build_error!(VTABLE_DEFAULT_ERROR)
     }
 
     /// `mknod`: a node of `mode` (any type) named `dentry` in `dir`.
-    fn mknod(_dir: InodeLocked<'_>, _dentry: &Dentry, _mode: u16, _dev: u32) -> Result {
+    fn mknod(
+        _idmap: Idmap<'_>,
+        _dir: InodeLocked<'_>,
+        _dentry: &Dentry,
+        _mode: u16,
+        _dev: u32,
+    ) -> Result {
         kernel::build_error!(VTABLE_DEFAULT_ERROR)
     }
 
     /// `symlink`: a symbolic link to `target` named `dentry` in `dir`.
-    fn symlink(_dir: InodeLocked<'_>, _dentry: &Dentry, _target: &CStr) -> Result {
+    fn symlink(
+        _idmap: Idmap<'_>,
+        _dir: InodeLocked<'_>,
+        _dentry: &Dentry,
+        _target: &CStr,
+    ) -> Result {
         kernel::build_error!(VTABLE_DEFAULT_ERROR)
     }
 
     /// `tmpfile`: an unnamed regular file in `dir`, opened as `file`.
-    fn tmpfile(_dir: &Inode, _file: TmpFile<'_>, _mode: u16) -> Result {
+    fn tmpfile(_idmap: Idmap<'_>, _dir: &Inode, _file: TmpFile<'_>, _mode: u16) -> Result {
         kernel::build_error!(VTABLE_DEFAULT_ERROR)
     }
 
@@ -56,7 +71,8 @@ pub(crate) trait InodeOperations {
         kernel::build_error!(VTABLE_DEFAULT_ERROR)
     }
 
-    /// `getattr`, after `simple_getattr()` filled `stat`.
+    /// `getattr`, after `stat` was filled as `simple_getattr()` does it
+    /// (but through the mount's idmap).
     fn getattr(_inode: &Inode, _stat: &mut Kstat, _request_mask: u32) {
         kernel::build_error!(VTABLE_DEFAULT_ERROR)
     }
@@ -182,11 +198,7 @@ impl InodeOps {
             } else {
                 Some(Vtable::<T>::simple_setattr)
             },
-            getattr: if T::HAS_GETATTR {
-                Some(Vtable::<T>::getattr)
-            } else {
-                Some(bindings::simple_getattr)
-            },
+            getattr: Some(Vtable::<T>::getattr),
             listxattr: if A::HAS_LISTXATTR {
                 Some(AttrVtable::<A>::listxattr)
             } else {
@@ -222,20 +234,22 @@ impl InodeOps {
 struct Vtable<T>(PhantomData<T>);
 
 impl<T: InodeOperations> Vtable<T> {
-    /// The locked directory and the new (negative) dentry of an operation
-    /// that creates a name.
+    /// The mount's idmap, the locked directory and the new (negative)
+    /// dentry of an operation that creates a name.
     ///
     /// # Safety
     ///
     /// The arguments of a directory operation on an rramfs directory, which
     /// holds `dir`'s lock for the call.
     unsafe fn dir_args<'a>(
+        idmap: *mut bindings::mnt_idmap,
         dir: *mut bindings::inode,
         dentry: *mut bindings::dentry,
-    ) -> (InodeLocked<'a>, &'a Dentry) {
+    ) -> (Idmap<'a>, InodeLocked<'a>, &'a Dentry) {
         // SAFETY: By the function's safety requirements.
         unsafe {
             (
+                Idmap::from_raw(idmap),
                 InodeLocked::assume(Inode::from_raw(dir)),
                 Dentry::from_raw(dentry),
             )
@@ -248,7 +262,7 @@ impl<T: InodeOperations> Vtable<T> {
     ///
     /// Called only by the kernel through the table (see the type doc).
     unsafe extern "C" fn create(
-        _idmap: *mut bindings::mnt_idmap,
+        idmap: *mut bindings::mnt_idmap,
         dir: *mut bindings::inode,
         dentry: *mut bindings::dentry,
         mode: bindings::umode_t,
@@ -256,8 +270,8 @@ impl<T: InodeOperations> Vtable<T> {
         #[cfg(rramfs_create_has_excl)] _excl: bool,
     ) -> c_int {
         // SAFETY: Called as `inode_operations::create` (see the type doc).
-        let (dir, dentry) = unsafe { Self::dir_args(dir, dentry) };
-        errno(T::create(dir, dentry, mode))
+        let (idmap, dir, dentry) = unsafe { Self::dir_args(idmap, dir, dentry) };
+        errno(T::create(idmap, dir, dentry, mode))
     }
 
     /// `mkdir`.
@@ -266,14 +280,14 @@ impl<T: InodeOperations> Vtable<T> {
     ///
     /// Called only by the kernel through the table (see the type doc).
     unsafe extern "C" fn mkdir(
-        _idmap: *mut bindings::mnt_idmap,
+        idmap: *mut bindings::mnt_idmap,
         dir: *mut bindings::inode,
         dentry: *mut bindings::dentry,
         mode: bindings::umode_t,
     ) -> kver::MkdirRet {
         // SAFETY: Called as `inode_operations::mkdir` (see the type doc).
-        let (dir, dentry) = unsafe { Self::dir_args(dir, dentry) };
-        kver::mkdir_ret(T::mkdir(dir, dentry, mode))
+        let (idmap, dir, dentry) = unsafe { Self::dir_args(idmap, dir, dentry) };
+        kver::mkdir_ret(T::mkdir(idmap, dir, dentry, mode))
     }
 
     /// `mknod`.
@@ -282,15 +296,15 @@ impl<T: InodeOperations> Vtable<T> {
     ///
     /// Called only by the kernel through the table (see the type doc).
     unsafe extern "C" fn mknod(
-        _idmap: *mut bindings::mnt_idmap,
+        idmap: *mut bindings::mnt_idmap,
         dir: *mut bindings::inode,
         dentry: *mut bindings::dentry,
         mode: bindings::umode_t,
         dev: bindings::dev_t,
     ) -> c_int {
         // SAFETY: Called as `inode_operations::mknod` (see the type doc).
-        let (dir, dentry) = unsafe { Self::dir_args(dir, dentry) };
-        errno(T::mknod(dir, dentry, mode, dev))
+        let (idmap, dir, dentry) = unsafe { Self::dir_args(idmap, dir, dentry) };
+        errno(T::mknod(idmap, dir, dentry, mode, dev))
     }
 
     /// `symlink`.
@@ -299,18 +313,18 @@ impl<T: InodeOperations> Vtable<T> {
     ///
     /// Called only by the kernel through the table (see the type doc).
     unsafe extern "C" fn symlink(
-        _idmap: *mut bindings::mnt_idmap,
+        idmap: *mut bindings::mnt_idmap,
         dir: *mut bindings::inode,
         dentry: *mut bindings::dentry,
         target: *const c_char,
     ) -> c_int {
         // SAFETY: Called as `inode_operations::symlink` (see the type doc);
         // `target` is the NUL-terminated link target, live for the call.
-        let (dir, dentry, target) = unsafe {
-            let (dir, dentry) = Self::dir_args(dir, dentry);
-            (dir, dentry, kver::cstr(target))
+        let (idmap, dir, dentry, target) = unsafe {
+            let (idmap, dir, dentry) = Self::dir_args(idmap, dir, dentry);
+            (idmap, dir, dentry, kver::cstr(target))
         };
-        errno(T::symlink(dir, dentry, target))
+        errno(T::symlink(idmap, dir, dentry, target))
     }
 
     /// `tmpfile`.
@@ -319,16 +333,17 @@ impl<T: InodeOperations> Vtable<T> {
     ///
     /// Called only by the kernel through the table (see the type doc).
     unsafe extern "C" fn tmpfile(
-        _idmap: *mut bindings::mnt_idmap,
+        idmap: *mut bindings::mnt_idmap,
         dir: *mut bindings::inode,
         file: *mut bindings::file,
         mode: bindings::umode_t,
     ) -> c_int {
         // SAFETY: Called as `inode_operations::tmpfile` (see the type doc):
         // `dir` is a live rramfs directory and `file` is being opened on
-        // the unnamed dentry made for O_TMPFILE.
-        let dir = unsafe { Inode::from_raw(dir) };
+        // the unnamed dentry made for O_TMPFILE; `idmap` is its mount's.
+        let (idmap, dir) = unsafe { (Idmap::from_raw(idmap), Inode::from_raw(dir)) };
         let err = errno(T::tmpfile(
+            idmap,
             dir,
             TmpFile {
                 file,
@@ -357,7 +372,7 @@ impl<T: InodeOperations> Vtable<T> {
         // the VFS holds both directories' locks and the dentries are live.
         let rename = unsafe {
             Rename {
-                idmap,
+                idmap: Idmap::from_raw(idmap),
                 old_dir: InodeLocked::assume(Inode::from_raw(old_dir)),
                 old_dentry: Dentry::from_raw(old_dentry),
                 new_dir: InodeLocked::assume(Inode::from_raw(new_dir)),
@@ -396,7 +411,11 @@ impl<T: InodeOperations> Vtable<T> {
         errno(unsafe { SetAttr::new(idmap, dentry, attr) }.apply())
     }
 
-    /// `getattr`.
+    /// `getattr`: what `simple_getattr()` reports (`st_blocks` from the
+    /// pages the page cache holds), but with the owner seen through the
+    /// mount's idmap, as tmpfs's `shmem_getattr()` does: `simple_getattr()`
+    /// fills the attributes with the identity mapping, which on an
+    /// idmapped mount shows the stored ids.  Then `T`'s, if it has one.
     ///
     /// # Safety
     ///
@@ -406,22 +425,24 @@ impl<T: InodeOperations> Vtable<T> {
         path: *const bindings::path,
         stat: *mut bindings::kstat,
         request_mask: u32,
-        flags: c_uint,
+        _flags: c_uint,
     ) -> c_int {
-        // SAFETY: Called as `inode_operations::getattr` (see the type doc).
-        let err = unsafe { bindings::simple_getattr(idmap, path, stat, request_mask, flags) };
-        if err == 0 {
-            // SAFETY: `path` is a positive path of ours, live for the call;
-            // `stat` is valid and ours to fill.
-            let (inode, stat) = unsafe {
-                (
-                    Inode::from_raw((*(*path).dentry).d_inode),
-                    &mut *stat.cast::<Kstat>(),
-                )
-            };
+        // SAFETY: Called as `inode_operations::getattr` (see the type doc):
+        // `path` is a positive path of ours, live for the call; `stat` is
+        // valid and ours to fill.
+        let (inode, stat) = unsafe {
+            (
+                Inode::from_raw((*(*path).dentry).d_inode),
+                &mut *stat.cast::<Kstat>(),
+            )
+        };
+        // SAFETY: `idmap` is the mount's, the inode live and `stat` ours.
+        unsafe { bindings::generic_fillattr(idmap, request_mask, inode.as_raw(), &mut stat.0) };
+        stat.0.blocks = inode.mapping().nrpages() << (bindings::PAGE_SHIFT - 9);
+        if T::HAS_GETATTR {
             T::getattr(inode, stat, request_mask);
         }
-        err
+        0
     }
 }
 
@@ -550,7 +571,8 @@ impl TmpFile<'_> {
 /// The arguments of a VFS `rename` call in progress: both directories are
 /// locked and the dentries live, for `'a`.
 pub(crate) struct Rename<'a> {
-    idmap: *mut bindings::mnt_idmap,
+    /// The mount's idmap (the whiteout's owner is mapped through it).
+    pub(crate) idmap: Idmap<'a>,
     /// The directory the name leaves, locked.
     pub(crate) old_dir: InodeLocked<'a>,
     /// The name that moves.
@@ -571,7 +593,7 @@ impl Rename<'_> {
         // needs, and the objects are live.
         super::to_result(unsafe {
             bindings::simple_rename(
-                self.idmap,
+                self.idmap.as_raw(),
                 self.old_dir.inode().as_raw(),
                 self.old_dentry.as_raw(),
                 self.new_dir.inode().as_raw(),

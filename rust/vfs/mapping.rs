@@ -52,6 +52,14 @@ impl Mapping {
         InvalidateLock::new(self)
     }
 
+    /// The pages the page cache holds (`nrpages`): a snapshot, which the
+    /// page cache may change at once (`READ_ONCE`, as `simple_getattr()`).
+    pub(crate) fn nrpages(&self) -> u64 {
+        // SAFETY: By the type invariants the mapping is live; a volatile
+        // read of a word the page cache updates under its own lock.
+        unsafe { core::ptr::read_volatile(&raw const (*self.as_raw()).nrpages) as u64 }
+    }
+
     /// The allocation flags of the mapping's folios.
     pub(crate) fn gfp_mask(&self) -> bindings::gfp_t {
         // SAFETY: By the type invariants the mapping is live.

@@ -341,6 +341,23 @@ pub fn as_user(uid: u32, gid: u32, f: impl FnOnce() -> Result<(), String>) -> Re
     }
 }
 
+/// Runs `f` on a fresh tmpfs mount (the reference: what tmpfs does is
+/// what rramfs must do), then on a fresh rramfs one, each with its root's
+/// mode set to `root_mode`; an error names the filesystem.
+pub fn on_tmpfs_then_rramfs(
+    root_mode: u32,
+    f: impl Fn(&Mount) -> Result<(), String>,
+) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    for fs in ["tmpfs", "rramfs"] {
+        let m = Mount::try_new_fs(fs, "").map_err(|e| format!("{fs}: {e}"))?;
+        let mode = std::fs::Permissions::from_mode(root_mode);
+        std::fs::set_permissions(m.root(), mode).map_err(|e| format!("{fs}: chmod: {e}"))?;
+        f(&m).map_err(|e| format!("{fs}: {e}"))?;
+    }
+    Ok(())
+}
+
 /// Runs a shell command; returns (exit code, combined output).
 pub fn sh(cmd: &str) -> (i32, String) {
     match std::process::Command::new("sh").arg("-c").arg(cmd).output() {

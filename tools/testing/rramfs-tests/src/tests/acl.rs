@@ -57,12 +57,7 @@ fn s(e: std::io::Error) -> String {
 
 /// Runs `f` on a fresh tmpfs mount, then on a fresh rramfs one.
 fn on_both(f: impl Fn(&Mount) -> TestResult) -> TestResult {
-    for fs in ["tmpfs", "rramfs"] {
-        let m = Mount::try_new_fs(fs, "").map_err(|e| format!("{fs}: {e}"))?;
-        std::fs::set_permissions(m.root(), std::fs::Permissions::from_mode(0o755)).map_err(s)?;
-        f(&m).map_err(|e| format!("{fs}: {e}"))?;
-    }
-    Ok(())
+    on_tmpfs_then_rramfs(0o755, f)
 }
 
 /// Checks that opening `p` as user `uid` with `flags` gives `want` (Ok,

@@ -9,6 +9,7 @@ mod edges;
 mod faults;
 mod files;
 mod fuzz;
+mod idmap;
 mod namespace;
 mod options;
 mod pressure;
@@ -24,6 +25,7 @@ pub fn all() -> Vec<Test> {
     v.extend(namespace::tests());
     v.extend(files::tests());
     v.extend(acl::tests());
+    v.extend(idmap::tests());
     v.extend(dio::tests());
     v.extend(edges::tests());
     v.extend(fuzz::tests());

@@ -444,11 +444,7 @@ fn setflags(p: &std::path::Path, flags: i32) -> Result<(), i32> {
 /// set +i/+a.  The same checks run on tmpfs first, so the expectations are
 /// tmpfs's, not invented.
 fn chattr_flags() -> TestResult {
-    for fs in ["tmpfs", "rramfs"] {
-        let m = Mount::try_new_fs(fs, "").map_err(|e| format!("{fs}: {e}"))?;
-        chattr_checks(&m).map_err(|e| format!("{fs}: {e}"))?;
-    }
-    Ok(())
+    on_tmpfs_then_rramfs(0o755, chattr_checks)
 }
 
 fn chattr_checks(m: &Mount) -> TestResult {
