@@ -10,27 +10,32 @@ use kernel::prelude::*;
 use crate::{
     bindings, inode,
     vfs::{
-        kver, security_init, Dentry, Idmap, Inode, InodeLocked, InodeOperations, NewInode, Rename,
-        TmpFile,
+        kver, security_init, Idmap, Inode, InodeOperations, NewEntry, NewInode, Rename, TmpFile,
     },
     xattr::Xattrs,
 };
 
-/// Makes `dentry` a new inode of `mode` in `dir`, owned by the caller as
-/// seen through `idmap`, and updates `dir`'s timestamps.  `dentry` is
-/// negative (a directory operation's new name).
-fn mknod_common(
-    idmap: Idmap<'_>,
-    dir: InodeLocked<'_>,
-    dentry: &Dentry,
+/// Makes a new inode of `mode` at `new`, owned by the caller as its
+/// mount's idmap maps it, filled by `fill` before it gets its name, and
+/// updates the directory's timestamps.
+fn make_at(
+    new: NewEntry<'_>,
     mode: u16,
     dev: u32,
+    fill: impl FnOnce(&NewInode) -> Result,
 ) -> Result {
-    let inode = inode::new_in(idmap, dir.inode(), mode, dev)?;
-    security_init::<Xattrs>(&inode, dir.inode(), dentry)?;
-    dentry.make_persistent(dir, inode);
+    let dir = new.dir();
+    let inode = inode::new_in(new.idmap(), dir.inode(), mode, dev)?;
+    security_init::<Xattrs>(&inode, dir.inode(), new.dentry())?;
+    fill(&inode)?;
+    new.dentry().make_persistent(dir, inode);
     dir.touch();
     Ok(())
+}
+
+/// Makes a new empty inode of `mode` at `new` (see [`make_at`]).
+fn mknod_common(new: NewEntry<'_>, mode: u16, dev: u32) -> Result {
+    make_at(new, mode, dev, |_| Ok(()))
 }
 
 /// The operations of rramfs directories.
@@ -38,35 +43,26 @@ pub(crate) struct Dir;
 
 #[vtable]
 impl InodeOperations for Dir {
-    fn create(idmap: Idmap<'_>, dir: InodeLocked<'_>, dentry: &Dentry, mode: u16) -> Result {
-        mknod_common(idmap, dir, dentry, mode | bindings::S_IFREG as u16, 0)
+    fn create(new: NewEntry<'_>, mode: u16) -> Result {
+        mknod_common(new, mode | bindings::S_IFREG as u16, 0)
     }
 
-    fn mkdir(idmap: Idmap<'_>, dir: InodeLocked<'_>, dentry: &Dentry, mode: u16) -> Result {
-        mknod_common(idmap, dir, dentry, mode | bindings::S_IFDIR as u16, 0)?;
+    fn mkdir(new: NewEntry<'_>, mode: u16) -> Result {
+        mknod_common(new, mode | bindings::S_IFDIR as u16, 0)?;
         // The new directory's ".." links to `dir`.
-        dir.inc_nlink();
+        new.dir().inc_nlink();
         Ok(())
     }
 
-    fn mknod(
-        idmap: Idmap<'_>,
-        dir: InodeLocked<'_>,
-        dentry: &Dentry,
-        mode: u16,
-        dev: u32,
-    ) -> Result {
-        mknod_common(idmap, dir, dentry, mode, dev)
+    fn mknod(new: NewEntry<'_>, mode: u16, dev: u32) -> Result {
+        mknod_common(new, mode, dev)
     }
 
     /// The target goes into the page cache.
-    fn symlink(idmap: Idmap<'_>, dir: InodeLocked<'_>, dentry: &Dentry, target: &CStr) -> Result {
-        let inode = inode::new_in(idmap, dir.inode(), bindings::S_IFLNK as u16 | 0o777, 0)?;
-        security_init::<Xattrs>(&inode, dir.inode(), dentry)?;
-        inode.page_symlink(target)?;
-        dentry.make_persistent(dir, inode);
-        dir.touch();
-        Ok(())
+    fn symlink(new: NewEntry<'_>, target: &CStr) -> Result {
+        make_at(new, bindings::S_IFLNK as u16 | 0o777, 0, |inode| {
+            inode.page_symlink(target)
+        })
     }
 
     fn tmpfile(idmap: Idmap<'_>, dir: &Inode, file: TmpFile<'_>, mode: u16) -> Result {
@@ -89,12 +85,8 @@ impl InodeOperations for Dir {
             if !r.new_dentry.is_empty() {
                 return Err(kver::code::ENOTEMPTY());
             }
-            // A negative sibling with the same name, which the VFS' rename
-            // then leaves in place of the moved one.
-            let whiteout = r.old_dentry.alloc_sibling()?;
             let mode = bindings::S_IFCHR as u16 | bindings::WHITEOUT_MODE as u16;
-            // Our reference drops with `whiteout`; the persistent one stays.
-            mknod_common(r.idmap, r.old_dir, &whiteout, mode, bindings::WHITEOUT_DEV)?;
+            r.at_whiteout(|new| mknod_common(new, mode, bindings::WHITEOUT_DEV))?;
         }
         let flags = r.flags & !bindings::RENAME_WHITEOUT;
         r.simple(flags)

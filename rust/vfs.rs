@@ -67,7 +67,7 @@ pub(crate) use fs_type::{
 };
 pub(crate) use inode::{Dentry, Inode, NewInode};
 pub(crate) use inode_ops::{
-    AttrOperations, InodeKind, InodeOperations, InodeOps, Kstat, Rename, SetAttr, TmpFile,
+    AttrOperations, InodeKind, InodeOperations, InodeOps, Kstat, NewEntry, Rename, SetAttr, TmpFile,
 };
 pub(crate) use iov_iter::IovIter;
 pub(crate) use kiocb::Kiocb;

@@ -22,40 +22,28 @@ use crate::bindings;
 /// (see [`InodeKind`]).
 #[vtable]
 pub(crate) trait InodeOperations {
-    /// `create`: a regular file named `dentry` in `dir`, for a caller
-    /// coming through a mount with `idmap` (as for each operation that
-    /// makes an inode).
-    fn create(_idmap: Idmap<'_>, _dir: InodeLocked<'_>, _dentry: &Dentry, _mode: u16) -> Result {
+    /// `create`: a regular file at `new`.
+    fn create(_new: NewEntry<'_>, _mode: u16) -> Result {
         kernel::build_error!(VTABLE_DEFAULT_ERROR)
     }
 
-    /// `mkdir`: a directory named `dentry` in `dir`.
-    fn mkdir(_idmap: Idmap<'_>, _dir: InodeLocked<'_>, _dentry: &Dentry, _mode: u16) -> Result {
+    /// `mkdir`: a directory at `new`.
+    fn mkdir(_new: NewEntry<'_>, _mode: u16) -> Result {
         kernel::build_error!(VTABLE_DEFAULT_ERROR)
     }
 
-    /// `mknod`: a node of `mode` (any type) named `dentry` in `dir`.
-    fn mknod(
-        _idmap: Idmap<'_>,
-        _dir: InodeLocked<'_>,
-        _dentry: &Dentry,
-        _mode: u16,
-        _dev: u32,
-    ) -> Result {
+    /// `mknod`: a node of `mode` (any type) at `new`.
+    fn mknod(_new: NewEntry<'_>, _mode: u16, _dev: u32) -> Result {
         kernel::build_error!(VTABLE_DEFAULT_ERROR)
     }
 
-    /// `symlink`: a symbolic link to `target` named `dentry` in `dir`.
-    fn symlink(
-        _idmap: Idmap<'_>,
-        _dir: InodeLocked<'_>,
-        _dentry: &Dentry,
-        _target: &CStr,
-    ) -> Result {
+    /// `symlink`: a symbolic link to `target` at `new`.
+    fn symlink(_new: NewEntry<'_>, _target: &CStr) -> Result {
         kernel::build_error!(VTABLE_DEFAULT_ERROR)
     }
 
-    /// `tmpfile`: an unnamed regular file in `dir`, opened as `file`.
+    /// `tmpfile`: an unnamed regular file in `dir`, opened as `file`, for
+    /// a caller coming through a mount with `idmap`.
     fn tmpfile(_idmap: Idmap<'_>, _dir: &Inode, _file: TmpFile<'_>, _mode: u16) -> Result {
         kernel::build_error!(VTABLE_DEFAULT_ERROR)
     }
@@ -234,25 +222,26 @@ impl InodeOps {
 struct Vtable<T>(PhantomData<T>);
 
 impl<T: InodeOperations> Vtable<T> {
-    /// The mount's idmap, the locked directory and the new (negative)
-    /// dentry of an operation that creates a name.
+    /// The new name of an operation that creates one.
     ///
     /// # Safety
     ///
     /// The arguments of a directory operation on an rramfs directory, which
     /// holds `dir`'s lock for the call.
-    unsafe fn dir_args<'a>(
+    unsafe fn new_entry<'a>(
         idmap: *mut bindings::mnt_idmap,
         dir: *mut bindings::inode,
         dentry: *mut bindings::dentry,
-    ) -> (Idmap<'a>, InodeLocked<'a>, &'a Dentry) {
+    ) -> NewEntry<'a> {
+        // INVARIANT: By the function's safety requirements the dentry is
+        // the negative one of the operation, in the locked `dir`.
         // SAFETY: By the function's safety requirements.
         unsafe {
-            (
-                Idmap::from_raw(idmap),
-                InodeLocked::assume(Inode::from_raw(dir)),
-                Dentry::from_raw(dentry),
-            )
+            NewEntry {
+                idmap: Idmap::from_raw(idmap),
+                dir: InodeLocked::assume(Inode::from_raw(dir)),
+                dentry: Dentry::from_raw(dentry),
+            }
         }
     }
 
@@ -270,8 +259,8 @@ impl<T: InodeOperations> Vtable<T> {
         #[cfg(rramfs_create_has_excl)] _excl: bool,
     ) -> c_int {
         // SAFETY: Called as `inode_operations::create` (see the type doc).
-        let (idmap, dir, dentry) = unsafe { Self::dir_args(idmap, dir, dentry) };
-        errno(T::create(idmap, dir, dentry, mode))
+        let new = unsafe { Self::new_entry(idmap, dir, dentry) };
+        errno(T::create(new, mode))
     }
 
     /// `mkdir`.
@@ -286,8 +275,8 @@ impl<T: InodeOperations> Vtable<T> {
         mode: bindings::umode_t,
     ) -> kver::MkdirRet {
         // SAFETY: Called as `inode_operations::mkdir` (see the type doc).
-        let (idmap, dir, dentry) = unsafe { Self::dir_args(idmap, dir, dentry) };
-        kver::mkdir_ret(T::mkdir(idmap, dir, dentry, mode))
+        let new = unsafe { Self::new_entry(idmap, dir, dentry) };
+        kver::mkdir_ret(T::mkdir(new, mode))
     }
 
     /// `mknod`.
@@ -303,8 +292,8 @@ impl<T: InodeOperations> Vtable<T> {
         dev: bindings::dev_t,
     ) -> c_int {
         // SAFETY: Called as `inode_operations::mknod` (see the type doc).
-        let (idmap, dir, dentry) = unsafe { Self::dir_args(idmap, dir, dentry) };
-        errno(T::mknod(idmap, dir, dentry, mode, dev))
+        let new = unsafe { Self::new_entry(idmap, dir, dentry) };
+        errno(T::mknod(new, mode, dev))
     }
 
     /// `symlink`.
@@ -320,11 +309,8 @@ impl<T: InodeOperations> Vtable<T> {
     ) -> c_int {
         // SAFETY: Called as `inode_operations::symlink` (see the type doc);
         // `target` is the NUL-terminated link target, live for the call.
-        let (idmap, dir, dentry, target) = unsafe {
-            let (idmap, dir, dentry) = Self::dir_args(idmap, dir, dentry);
-            (idmap, dir, dentry, kver::cstr(target))
-        };
-        errno(T::symlink(idmap, dir, dentry, target))
+        let (new, target) = unsafe { (Self::new_entry(idmap, dir, dentry), kver::cstr(target)) };
+        errno(T::symlink(new, target))
     }
 
     /// `tmpfile`.
@@ -564,6 +550,37 @@ impl TmpFile<'_> {
     }
 }
 
+/// Where an operation makes a new name: the negative `dentry` in `dir`,
+/// which is locked, for a caller coming through a mount with `idmap` (a
+/// new inode is owned by the caller's ids mapped through it).
+///
+/// # Invariants
+///
+/// `dentry` is negative and a child of `dir`, for `'a`.
+#[derive(Clone, Copy)]
+pub(crate) struct NewEntry<'a> {
+    idmap: Idmap<'a>,
+    dir: InodeLocked<'a>,
+    dentry: &'a Dentry,
+}
+
+impl<'a> NewEntry<'a> {
+    /// The idmap of the caller's mount.
+    pub(crate) fn idmap(&self) -> Idmap<'a> {
+        self.idmap
+    }
+
+    /// The directory, locked.
+    pub(crate) fn dir(&self) -> InodeLocked<'a> {
+        self.dir
+    }
+
+    /// The new name.
+    pub(crate) fn dentry(&self) -> &'a Dentry {
+        self.dentry
+    }
+}
+
 /// The arguments of a `rename`, given to [`InodeOperations::rename`].
 ///
 /// # Invariants
@@ -571,8 +588,7 @@ impl TmpFile<'_> {
 /// The arguments of a VFS `rename` call in progress: both directories are
 /// locked and the dentries live, for `'a`.
 pub(crate) struct Rename<'a> {
-    /// The mount's idmap (the whiteout's owner is mapped through it).
-    pub(crate) idmap: Idmap<'a>,
+    idmap: Idmap<'a>,
     /// The directory the name leaves, locked.
     pub(crate) old_dir: InodeLocked<'a>,
     /// The name that moves.
@@ -586,6 +602,20 @@ pub(crate) struct Rename<'a> {
 }
 
 impl Rename<'_> {
+    /// Runs `f` on a new negative sibling of the moved name in the old
+    /// directory, where a whiteout goes: the VFS' rename then leaves it
+    /// in place of the moved one.  The sibling is made for the rename's
+    /// caller, through its mount's idmap.
+    pub(crate) fn at_whiteout(&self, f: impl FnOnce(NewEntry<'_>) -> Result) -> Result {
+        let whiteout = self.old_dentry.alloc_sibling()?;
+        // INVARIANT: A new negative child of the locked old directory.
+        f(NewEntry {
+            idmap: self.idmap,
+            dir: self.old_dir,
+            dentry: &whiteout,
+        })
+    }
+
     /// Moves the name (`simple_rename()`), with `flags` in place of the
     /// call's (those it handles: NOREPLACE, EXCHANGE).
     pub(crate) fn simple(self, flags: u32) -> Result {
