@@ -15,6 +15,7 @@
 #                                     where tmpfs passes, a missing result,
 #                                     an expected failure that passes, a
 #                                     test the watchdog killed
+#   harness::mutants_apply            every make mutants patch applies
 #   harness::attrib_*                 make attrib's cross-check: counted
 #                                     blocks that disagree with the
 #                                     benchmark's figure fail it
@@ -98,6 +99,16 @@ fi
 rc=$?
 [ $rc = 2 ] && ok=1 || ok=0
 result harness::detects_empty_selection $ok "rramfs-tests --list no_such_test exited $rc, not 2"
+
+# make mutants applies each patch with git apply, which takes no fuzz: a
+# patch that no longer applies is a mutant that silently stopped testing
+# anything (three had, unnoticed, by 2026-11-23).  Checked on every run.
+stale=
+for p in "$RRAMFS_ROOT"/tools/testing/mutants/*.patch; do
+	(cd "$RRAMFS_ROOT" && git apply --check "$p" 2>/dev/null) || stale="$stale $(basename "$p")"
+done
+[ -z "$stale" ] && ok=1 || ok=0
+result harness::mutants_apply $ok "patches that no longer apply to this tree:$stale"
 
 # make fstests's judge (tools/testing/fstests/report.py) on made-up xunit
 # reports: rramfs failing where tmpfs passes, a test with no result, and an
