@@ -44,7 +44,7 @@ mkdir -p "$RRAMFS_OUT/results"
 # started, and recorded in results/timeouts ("test section seconds"), for
 # report.py: one test that cannot finish in a TCG guest (or hangs) costs
 # $limit, not the rest of the run.  check runs each test as
-# "/bin/bash ./tests/generic/NNN" (its #! line); there is one at a time.
+# "/bin/bash $xfs/tests/generic/NNN" (its #! line); one at a time.
 limit=${RRAMFS_FSTESTS_TEST_TIMEOUT:-900}
 killtree() {
 	local c
@@ -55,13 +55,13 @@ killtree() {
 watchdog() {
 	local pid seen=
 	while sleep 5; do
-		pid=$(pgrep -xf '/bin/bash \./tests/[a-z]+/[0-9]+' | head -1)
+		pid=$(pgrep -xf '/bin/bash (.*/)?tests/[a-z]+/[0-9]+' | head -1)
 		if [ -z "$pid" ] || [ "$pid" != "${seen%:*}" ]; then
 			seen=${pid:+$pid:$(date +%s)}
 			continue
 		fi
 		if [ $(($(date +%s) - ${seen#*:})) -ge "$limit" ]; then
-			t=$(tr '\0' ' ' <"/proc/$pid/cmdline" | awk '{sub("^./tests/", "", $2); print $2}')
+			t=$(tr '\0' ' ' <"/proc/$pid/cmdline" | awk '{sub("^.*tests/", "", $2); print $2}')
 			echo "fstests: $t on $(cat "$base/section") took over $limit s: killed"
 			echo "$t $(cat "$base/section") $limit" >>"$RRAMFS_OUT/results/timeouts"
 			killtree "$pid"
