@@ -88,7 +88,7 @@ start=$(date +%s)
 RRAMFS_VM_OUT=$out/vm RRAMFS_VM_MEM=${RRAMFS_VM_MEM:-4G} \
 	RRAMFS_VM_TIMEOUT=${RRAMFS_VM_TIMEOUT:-43200} RRAMFS_GUEST_TIMEOUT=${RRAMFS_GUEST_TIMEOUT:-43000} \
 	"$RRAMFS_ROOT/tools/vm/run.sh" -- \
-	"bash $here/guest.sh $copy 'rramfs tmpfs' $(tr '\n' ' ' <"$out/selected.txt")" \
+	"RRAMFS_FSTESTS_TEST_TIMEOUT=${RRAMFS_FSTESTS_TEST_TIMEOUT:-900} bash $here/guest.sh $copy 'rramfs tmpfs' $(tr '\n' ' ' <"$out/selected.txt")" \
 	2>&1 | sed -u 's/\r$//' | tee "$out/vm.log" >&2
 log "fstests took $(($(date +%s) - start)) s"
 
