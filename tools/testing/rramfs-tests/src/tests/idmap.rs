@@ -180,26 +180,30 @@ fn new_inodes_owned_through_idmap() -> TestResult {
                 ensure!(r >= 0, "{what}: errno {}", last_errno());
                 Ok(())
             };
-            // SAFETY (each call): `t` is a directory fd, the paths are
-            // NUL-terminated strings that outlive the call.
             let fd =
+                // SAFETY: `t` is a directory fd; the paths are NUL-terminated and outlive the call.
                 unsafe { libc::openat(t, c("f").as_ptr(), libc::O_CREAT | libc::O_WRONLY, 0o644) };
             at(fd, "create")?;
             close(fd);
+            // SAFETY: `t` is a directory fd; the paths are NUL-terminated and outlive the call.
             at(unsafe { libc::mkdirat(t, c("d").as_ptr(), 0o755) }, "mkdir")?;
             at(
+                // SAFETY: `t` is a directory fd; the paths are NUL-terminated and outlive the call.
                 unsafe { libc::mknodat(t, c("p").as_ptr(), libc::S_IFIFO | 0o644, 0) },
                 "mknod",
             )?;
             at(
+                // SAFETY: `t` is a directory fd; the paths are NUL-terminated and outlive the call.
                 unsafe { libc::symlinkat(c("f").as_ptr(), t, c("l").as_ptr()) },
                 "symlink",
             )?;
+            // SAFETY: `t` is a directory fd; the paths are NUL-terminated and outlive the call.
             let fd = unsafe {
                 libc::openat(t, c(".").as_ptr(), libc::O_TMPFILE | libc::O_WRONLY, 0o600)
             };
             at(fd, "O_TMPFILE")?;
             let proc = c(&format!("/proc/self/fd/{fd}"));
+            // SAFETY: `t` is a directory fd; the paths are NUL-terminated and outlive the call.
             let r = unsafe {
                 libc::linkat(
                     libc::AT_FDCWD,
@@ -214,6 +218,7 @@ fn new_inodes_owned_through_idmap() -> TestResult {
             Ok(())
         })?;
         // Root (fsuid 0) is not mapped by the idmap: EOVERFLOW, nothing made.
+        // SAFETY: `t` is a directory fd; the paths are NUL-terminated and outlive the call.
         let fd = unsafe { libc::openat(t, c("r").as_ptr(), libc::O_CREAT | libc::O_WRONLY, 0o644) };
         ensure_eq!(
             (fd, last_errno()),
@@ -242,7 +247,7 @@ fn chown_through_idmap() -> TestResult {
     on_both(|m, tree| {
         let t = tree.0;
         std::fs::write(m.path("f"), b"data").map_err(s)?;
-        // SAFETY (each call): valid fd and NUL-terminated paths.
+        // SAFETY: `t` is a directory fd; the paths are NUL-terminated and outlive the call.
         let r = unsafe { libc::fchownat(t, c("f").as_ptr(), BASE + 5, BASE + 6, 0) };
         ensure_eq!(r, 0, "fchownat: errno {}", last_errno());
         let md = std::fs::metadata(m.path("f")).map_err(s)?;
@@ -252,6 +257,7 @@ fn chown_through_idmap() -> TestResult {
             (BASE + 5, BASE + 6),
             "owner through the idmap"
         );
+        // SAFETY: `t` is a directory fd; the paths are NUL-terminated and outlive the call.
         let r = unsafe { libc::fchownat(t, c("f").as_ptr(), 7, 7, 0) };
         ensure_eq!((r, last_errno()), (-1, libc::EOVERFLOW), "unmapped chown");
         let md = std::fs::metadata(m.path("f")).map_err(s)?;
