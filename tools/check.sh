@@ -131,7 +131,7 @@ if [ -n "$full_run" ] && [ -z "${RRAMFS_SKIP_DEBUG:-}" ] && [ "$KVER" = "$PRIMAR
 	fits_budget "$KVER" debug debug; then
 	log "the debug kernel run (KASAN, kmemleak, UBSAN, fault injection, memory pressure)"
 	FLAVOR=debug "$RRAMFS_ROOT/tools/testing/kernel-run.sh" "$out/debug" debug \
-		basic write options namespace files dio edges fuzz race faults pressure | tee -a "$results"
+		basic write options namespace files dio edges fuzz race faults pressure acl idmap | tee -a "$results"
 fi
 
 # --- the other supported kernels: the whole suite, peers included --------------
