@@ -222,12 +222,14 @@ fn fallocate_locked(locked: InodeLocked<'_>, mode: u32, offset: i64, len: i64) -
 /// dropped again so that the failure leaves no charge behind; preallocated
 /// holes below EOF stay (they read as zeros either way).
 ///
-/// With `keep_size`, the pages past EOF get single-page folios (and no
-/// folio reaches past EOF from before it): the
-/// kernel's split of a large folio past EOF (by a later hole punch,
-/// ZERO_RANGE or truncation) counts its dirty pages as cleaned although
-/// nothing counted them dirty (see `InodeLocked::drop_pagecache_from`),
-/// which would drive NR_FILE_DIRTY below zero; a page is never split.
+/// No new folio reaches from before EOF to past it, and with `keep_size`
+/// the pages past EOF get single-page folios: the kernel's split of a
+/// large folio with pages past EOF (by a later hole punch, ZERO_RANGE or
+/// truncation, or by the drop after ENOSPC here) counts its dirty pages as
+/// cleaned although nothing counted them dirty (see
+/// `InodeLocked::drop_pagecache_from`), which would drive NR_FILE_DIRTY
+/// below zero; a page is never split, and a folio wholly past EOF is
+/// dropped whole.
 ///
 /// The loop runs on page indices, not byte positions: the last folio of
 /// the largest file ends at 2^63, which no `loff_t` can hold.
@@ -244,8 +246,8 @@ fn preallocate(locked: InodeLocked<'_>, start: i64, end: i64, keep_size: bool) -
         // Pages wanted from `index` on, which bound the folio size; with
         // `keep_size`, none past EOF in a folio that starts before it.
         let pages = match keep_size {
-            true if index >= past_eof => 1,
-            true => (last + 1).min(past_eof) - index,
+            _ if index < past_eof => (last + 1).min(past_eof) - index,
+            true => 1,
             false => last - index + 1,
         };
         let want = usize::try_from(pages << shift).unwrap_or(usize::MAX);
@@ -258,10 +260,16 @@ fn preallocate(locked: InodeLocked<'_>, start: i64, end: i64, keep_size: bool) -
         let folio = match res {
             Ok(f) => f,
             Err(e) => {
-                let size = inode.size();
-                if size < end {
-                    locked.drop_pagecache_range(size.max(start), end - 1);
-                    SbInfo::of_inode(inode).recalc(inode);
+                // The folios wholly past EOF, from the first one this call
+                // may have added: whole folios, dropped without a split.
+                // (`past_eof << shift` is at most 2^63: past the largest
+                // file, so then there is nothing to drop.)
+                let first = (((start as u64) >> shift).max(past_eof)) << shift;
+                if let Ok(first) = i64::try_from(first) {
+                    if first < end {
+                        locked.drop_pagecache_range(first, end - 1);
+                        SbInfo::of_inode(inode).recalc(inode);
+                    }
                 }
                 return Err(e);
             }

@@ -21,7 +21,7 @@ use kernel::prelude::*;
 use crate::{
     bindings, folio, stats,
     super_block::{Prefault, SbInfo},
-    vfs::{cond_resched, fatal_signal_pending, InodeLocked, IovIter, Kiocb},
+    vfs::{cond_resched, fatal_signal_pending, InodeLocked, IovIter, Kiocb, LockedFolio},
 };
 
 /// Copies `from` into the file at the kiocb's position through the page
@@ -49,9 +49,9 @@ pub(crate) fn perform_write(
     let mut chunk = 0usize;
     let mut written = 0usize;
     let mut status = Ok(());
-    // A folio this call added past EOF and copied nothing into; dropped
-    // again if the call ends there (see below).
-    let mut empty_past_eof: Option<(i64, i64)> = None;
+    // The bytes a short copy reached, for the retry of its chunk (see
+    // `discard_short_copy`); `usize::MAX` otherwise.
+    let mut cap = usize::MAX;
     // What is left of `from`: only the copies below advance it.
     let mut count = from.count();
     while count > 0 {
@@ -67,7 +67,9 @@ pub(crate) fn perform_write(
                 chunk = bindings::PAGE_SIZE << mapping.max_folio_order();
             }
             count.min(chunk - (pos as usize & (chunk - 1)))
-        };
+        }
+        .min(cap);
+        cap = usize::MAX;
 
         if prefault == Prefault::Always {
             stats::inc(&st.prefaults);
@@ -97,19 +99,26 @@ pub(crate) fn perform_write(
         if copied < bytes {
             stats::inc(&st.short_copies);
         }
-        folio.finish_write(locked, offset, bytes, copied);
-        empty_past_eof = (copied == 0 && was_new && folio.pos() >= mapping.size()).then(|| {
-            (
-                folio.pos(),
-                folio.pos().saturating_add(folio.size() as i64 - 1),
-            )
-        });
+        if copied < bytes
+            && was_new
+            && past_new_eof(mapping.size(), pos, copied, folio.pos(), folio.size())
+        {
+            discard_short_copy(locked, fsi, folio, from, offset, bytes, copied);
+            if copied > 0 {
+                // The source is present up to there: retry at once, in a
+                // folio that the copy fills.
+                cap = copied;
+                continue;
+            }
+        } else {
+            folio.finish_write(locked, offset, bytes, copied);
+            drop(folio);
+        }
         // No balance_dirty_pages_ratelimited() here, unlike
         // generic_perform_write(): an rramfs superblock has the
         // noop_backing_dev_info (no BDI_CAP_WRITEBACK), for which it
         // returns at once, and rramfs's dirty folios are not accounted as
         // dirty (noop_dirty_folio) — there is nothing to throttle.
-        drop(folio);
 
         if copied == 0 {
             // The slow path: the source page is not present.  Fault it in
@@ -142,19 +151,58 @@ pub(crate) fn perform_write(
         }
     }
 
-    if let (Some((start, last)), Err(_)) = (empty_past_eof, &status) {
-        // The write failed (EFAULT) on a folio it added past EOF: it holds
-        // only zeros that nothing can read, yet it is charged.  Drop it, as
-        // iomap does after a failed write past EOF.
-        if start >= mapping.size() {
-            locked.drop_pagecache_range(start, last);
-            fsi.recalc(locked.inode());
-        }
-    }
     stats::add(&st.write_bytes, written as u64);
     iocb.set_pos(pos);
     match (written, status) {
         (0, Err(e)) => Err(e),
         _ => Ok(written),
     }
+}
+
+/// Whether a copy of `copied` bytes at `pos` into the folio at `fpos` of
+/// `fsize` bytes, in a file of `size` bytes, leaves a page of the folio
+/// wholly past the end of the file.
+///
+/// Such a folio must not become dirty: the kernel's split of a large folio
+/// (a later hole punch or truncation) "cleans" the dirty pages it drops
+/// past `i_size` with `folio_account_cleaned()` (mm/huge_memory.c, 6.12
+/// and 7.3), although nothing counted rramfs's pages dirty (no writeback),
+/// so `NR_FILE_DIRTY` would drop below zero and hide other filesystems'
+/// dirty pages from the dirty limits (see `InodeLocked::drop_pagecache_from`
+/// for truncation).  A write that copies all it asked for fills its new
+/// folio (`folio::get_or_create` sizes it by the bytes), so only a short
+/// copy gets here.
+fn past_new_eof(size: i64, pos: i64, copied: usize, fpos: i64, fsize: usize) -> bool {
+    // `pos + copied` and the folio's end are at most 2^63 (s_maxbytes is
+    // 2^63 - 1, and a folio never crosses 2^63): as u64, nothing overflows.
+    let eof = (size as u64).max(pos as u64 + copied as u64);
+    let kept_end = eof.next_multiple_of(bindings::PAGE_SIZE as u64);
+    fpos as u64 + fsize as u64 > kept_end
+}
+
+/// Undoes a short copy into a new folio that [`past_new_eof`] says must
+/// not keep it: the buffer goes back by the `copied` bytes, the folio
+/// becomes uptodate zeros without changing the file, and it leaves the
+/// cache (it held a hole or lay past EOF: nothing is lost) and the charge.
+/// The caller retries the chunk, capped at `copied`, so that the next
+/// folio is one the copy fills; with nothing copied, after the fault-in.
+///
+/// Out of line: only a bad or racing source buffer gets here.
+#[inline(never)]
+fn discard_short_copy(
+    locked: InodeLocked<'_>,
+    fsi: &SbInfo,
+    folio: LockedFolio,
+    from: &mut IovIter<'_>,
+    offset: usize,
+    bytes: usize,
+    copied: usize,
+) {
+    from.revert(copied);
+    folio.finish_write(locked, offset, bytes, 0);
+    let (start, size) = (folio.pos(), folio.size());
+    drop(folio);
+    // Whole folios only: truncation removes them without a split.
+    locked.drop_pagecache_range(start, start.saturating_add(size as i64 - 1));
+    fsi.recalc(locked.inode());
 }

@@ -569,3 +569,27 @@ pub fn listx(p: &Path) -> Result<Vec<String>, i32> {
         .map(|n| String::from_utf8_lossy(n).into_owned())
         .collect())
 }
+
+/// The kernel's NR_FILE_DIRTY deficit as a `vmstat_refresh` run now
+/// reports it (it prints only a negative value; /proc/vmstat shows it
+/// clamped to 0), after `sync` flushed the 9p root's dirty pages, which
+/// would hide a deficit.  Only what this refresh printed counts: a marker
+/// goes to the kernel log first, and 0 means it printed no nr_dirty line.
+pub fn nr_dirty_deficit() -> Result<i64, String> {
+    static CALLS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mark = format!("rramfs-tests: stat_refresh {}.{n}", std::process::id());
+    let (rc, out) = sh(&format!(
+        "sync; echo '{mark}' > /dev/kmsg; echo 1 > /proc/sys/vm/stat_refresh; dmesg"
+    ));
+    crate::ensure_eq!(rc, 0, "stat_refresh: {out}");
+    let (_, after) = out
+        .rsplit_once(&mark)
+        .ok_or_else(|| format!("{mark:?} not in dmesg"))?;
+    Ok(after
+        .lines()
+        .filter_map(|l| l.split("vmstat_refresh: nr_dirty ").nth(1))
+        .filter_map(|n| n.trim().parse::<i64>().ok())
+        .next_back()
+        .map_or(0, |n| -n))
+}

@@ -26,6 +26,8 @@ crate::tests![
     sendfile_of_holes_allocates_nothing,
     truncation_keeps_dirty_accounting,
     keep_size_preallocation_keeps_dirty_accounting,
+    short_write_keeps_dirty_accounting,
+    fallocate_enospc_keeps_dirty_accounting,
 ];
 
 fn mkfile(m: &Mount, name: &str, data: &[u8]) -> Result<i32, String> {
@@ -629,30 +631,6 @@ fn sendfile_of_holes_allocates_nothing() -> TestResult {
     Ok(())
 }
 
-/// The kernel's NR_FILE_DIRTY deficit as a `vmstat_refresh` run now
-/// reports it (it prints only a negative value; /proc/vmstat shows it
-/// clamped to 0), after `sync` flushed the 9p root's dirty pages, which
-/// would hide a deficit.  Only what this refresh printed counts: a marker
-/// goes to the kernel log first, and 0 means it printed no nr_dirty line.
-fn nr_dirty_deficit() -> Result<i64, String> {
-    static CALLS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let mark = format!("rramfs-tests: stat_refresh {}.{n}", std::process::id());
-    let (rc, out) = sh(&format!(
-        "sync; echo '{mark}' > /dev/kmsg; echo 1 > /proc/sys/vm/stat_refresh; dmesg"
-    ));
-    ensure_eq!(rc, 0, "stat_refresh: {out}");
-    let (_, after) = out
-        .rsplit_once(&mark)
-        .ok_or_else(|| format!("{mark:?} not in dmesg"))?;
-    Ok(after
-        .lines()
-        .filter_map(|l| l.split("vmstat_refresh: nr_dirty ").nth(1))
-        .filter_map(|n| n.trim().parse::<i64>().ok())
-        .next_back()
-        .map_or(0, |n| -n))
-}
-
 /// rramfs's folios are dirty but never counted as dirty (no writeback), so
 /// truncation must not count them clean either.  The kernel's folio split
 /// does exactly that to the tails it drops past `i_size` (mm/huge_memory.c,
@@ -722,6 +700,92 @@ fn keep_size_preallocation_keeps_dirty_accounting() -> TestResult {
             ensure_eq!(read_at(fd, 0, 1000)?, data[..1000].to_vec());
             close(fd);
         }
+        Ok(())
+    })
+}
+
+/// The same for a write cut short by an unmapped source page: the copy
+/// into a new large folio past EOF stops inside it, which would leave
+/// whole pages of a dirty folio past the new `i_size` for a later hole
+/// punch or truncation to split off and "clean".  rramfs retries such a
+/// chunk with a folio no larger than what the copy reached.
+fn short_write_keeps_dirty_accounting() -> TestResult {
+    let m = Mount::new("")?;
+    const LEN: usize = 1 << 20;
+    let map = Map::new(
+        LEN,
+        libc::PROT_READ | libc::PROT_WRITE,
+        libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+        -1,
+        0,
+    )?;
+    let data = pattern(11, 0, LEN);
+    // SAFETY: The mapping is writable and LEN bytes long.
+    unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), map.ptr, LEN) };
+    // Only the first 5 pages and a bit stay readable.
+    let mapped = 5 * PAGE + PAGE;
+    // SAFETY: Unmapping the tail of our own mapping (Map's drop unmaps the
+    // whole range, which is allowed with holes).
+    ensure_eq!(
+        unsafe { libc::munmap(map.ptr.add(mapped).cast(), LEN - mapped) },
+        0
+    );
+    dirty_deficit_unchanged(|| {
+        for i in 0..4usize {
+            let fd = mkfile(&m, &format!("f{i}"), &[])?;
+            // From 100 bytes into the mapping, at 1000 * i in the file: the
+            // copy stops at the unmapped page, inside the chunk's folio.
+            // SAFETY: Inside the mapped part.
+            let src = unsafe { map.ptr.add(100) };
+            let at = 1000 * i;
+            let n = mapped - 100;
+            ensure_eq!(pwrite(fd, src, LEN - 100, at as i64), Ok(n));
+            ensure_eq!(fsize(fd), (at + n) as i64);
+            ensure_eq!(read_at(fd, at as i64, n)?, data[100..mapped].to_vec());
+            // Split the folios: a hole at the start, then a truncation
+            // inside the written range.
+            let punch = libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE;
+            ensure_eq!(fallocate(fd, punch, 0, 4096), Ok(()));
+            ensure_eq!(ftruncate(fd, 3 * 4096 + 7), Ok(()));
+            ensure_eq!(
+                read_at(fd, 4096, 2 * 4096 + 7)?,
+                data[4096 + 100 - at..3 * 4096 + 107 - at].to_vec()
+            );
+            close(fd);
+        }
+        Ok(())
+    })
+}
+
+/// The same for a preallocation that runs out of space: what it added
+/// past EOF is dropped again, which must not split a large folio there
+/// (an unaligned start in a folio wholly past EOF, or a new folio from
+/// the page holding EOF on).  Found by the fuzzer's dirty-count check.
+fn fallocate_enospc_keeps_dirty_accounting() -> TestResult {
+    let m = Mount::new("size=8m")?;
+    dirty_deficit_unchanged(|| {
+        // (size, offset): past EOF at a 2 MiB index plus 100 bytes; from
+        // inside the page holding EOF.
+        for (i, (size, off)) in [(0i64, (2 << 20) + 100), ((2 << 20) + 100, (2 << 20) + 50)]
+            .into_iter()
+            .enumerate()
+        {
+            let fd = mkfile(&m, &format!("f{i}"), &[])?;
+            ensure_eq!(ftruncate(fd, size), Ok(()));
+            for _ in 0..2 {
+                ensure_eq!(fallocate(fd, 0, off, 1 << 40), Err(libc::ENOSPC));
+                ensure_eq!(fsize(fd), size);
+                // Nothing past EOF stays; the page holding EOF may.
+                ensure!(
+                    fblocks(fd) <= 8,
+                    "failed fallocate left {} pages",
+                    fblocks(fd) / 8
+                );
+            }
+            close(fd);
+            std::fs::remove_file(m.path(&format!("f{i}"))).map_err(|e| e.to_string())?;
+        }
+        ensure_eq!(m.stats()?.get("blocks_used"), 0);
         Ok(())
     })
 }
