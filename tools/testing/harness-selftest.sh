@@ -16,6 +16,9 @@
 #                                     an expected failure that passes, a
 #                                     test the watchdog killed
 #   harness::mutants_apply            every make mutants patch applies
+#   harness::dmesg_scan_*             the kernel-log check on made-up logs:
+#                                     a clean one passes, a negative
+#                                     vmstat counter fails
 #   harness::attrib_*                 make attrib's cross-check: counted
 #                                     blocks that disagree with the
 #                                     benchmark's figure fail it
@@ -109,6 +112,14 @@ for p in "$RRAMFS_ROOT"/tools/testing/mutants/*.patch; do
 done
 [ -z "$stale" ] && ok=1 || ok=0
 result harness::mutants_apply $ok "patches that no longer apply to this tree:$stale"
+
+# The guest kernel log's judge (tools/vm/dmesg-scan.sh) on made-up logs.
+printf '%s\n' '[    1.0] rramfs: loading out-of-tree module' '[    2.0] vmstat_refresh: ok' >"$tmp/clean.dmesg"
+"$RRAMFS_ROOT/tools/vm/dmesg-scan.sh" "$tmp/clean.dmesg" 2>/dev/null && ok=1 || ok=0
+result harness::dmesg_scan_passes_a_clean_log $ok "tools/vm/dmesg-scan.sh failed a clean log"
+printf '%s\n' '[    1.0] rramfs: loading out-of-tree module' '[  421.9] vmstat_refresh: nr_dirty -316' >"$tmp/vmstat.dmesg"
+"$RRAMFS_ROOT/tools/vm/dmesg-scan.sh" "$tmp/vmstat.dmesg" 2>/dev/null && ok=0 || ok=1
+result harness::dmesg_scan_detects_negative_vmstat $ok "tools/vm/dmesg-scan.sh passed a log with a counter below zero"
 
 # make fstests's judge (tools/testing/fstests/report.py) on made-up xunit
 # reports: rramfs failing where tmpfs passes, a test with no result, and an
