@@ -21,7 +21,7 @@ use kernel::prelude::*;
 use crate::{
     bindings, folio, stats,
     super_block::{Prefault, SbInfo},
-    vfs::{cond_resched, fatal_signal_pending, InodeLocked, IovIter, Kiocb, LockedFolio},
+    vfs::{cond_resched, fatal_signal_pending, InodeLocked, IovIter, Kiocb},
 };
 
 /// Copies `from` into the file at the kiocb's position through the page
@@ -66,10 +66,12 @@ pub(crate) fn perform_write(
             if chunk == 0 {
                 chunk = bindings::PAGE_SIZE << mapping.max_folio_order();
             }
-            count.min(chunk - (pos as usize & (chunk - 1)))
-        }
-        .min(cap);
-        cap = usize::MAX;
+            // Only a chunk that leaves its page can be capped: a folio
+            // within one page keeps no page past EOF.
+            let capped = count.min(chunk - (pos as usize & (chunk - 1))).min(cap);
+            cap = usize::MAX;
+            capped
+        };
 
         if prefault == Prefault::Always {
             stats::inc(&st.prefaults);
@@ -103,7 +105,13 @@ pub(crate) fn perform_write(
             && was_new
             && past_new_eof(mapping.size(), pos, copied, folio.pos(), folio.size())
         {
-            discard_short_copy(locked, fsi, folio, from, offset, bytes, copied);
+            // Undo the copy: the buffer goes back, the folio becomes zeros
+            // without changing the file, and leaves the cache.
+            from.revert(copied);
+            folio.finish_write(locked, offset, bytes, 0);
+            let (fpos, fsize) = (folio.pos(), folio.size());
+            drop(folio);
+            drop_discarded(locked, fsi, fpos, fsize);
             if copied > 0 {
                 // The source is present up to there: retry at once, in a
                 // folio that the copy fills.
@@ -180,29 +188,17 @@ fn past_new_eof(size: i64, pos: i64, copied: usize, fpos: i64, fsize: usize) -> 
     fpos as u64 + fsize as u64 > kept_end
 }
 
-/// Undoes a short copy into a new folio that [`past_new_eof`] says must
-/// not keep it: the buffer goes back by the `copied` bytes, the folio
-/// becomes uptodate zeros without changing the file, and it leaves the
-/// cache (it held a hole or lay past EOF: nothing is lost) and the charge.
-/// The caller retries the chunk, capped at `copied`, so that the next
+/// Drops a new folio whose short copy [`past_new_eof`] made undo (the
+/// caller reverted the buffer and left the folio zeros): it held a hole or
+/// lay past EOF, so nothing is lost, and it is uncharged.  The caller
+/// retries the chunk, capped at what the copy reached, so that the next
 /// folio is one the copy fills; with nothing copied, after the fault-in.
 ///
-/// Out of line: only a bad or racing source buffer gets here.
+/// Out of line and cold: only a bad or racing source buffer gets here.
+#[cold]
 #[inline(never)]
-fn discard_short_copy(
-    locked: InodeLocked<'_>,
-    fsi: &SbInfo,
-    folio: LockedFolio,
-    from: &mut IovIter<'_>,
-    offset: usize,
-    bytes: usize,
-    copied: usize,
-) {
-    from.revert(copied);
-    folio.finish_write(locked, offset, bytes, 0);
-    let (start, size) = (folio.pos(), folio.size());
-    drop(folio);
-    // Whole folios only: truncation removes them without a split.
-    locked.drop_pagecache_range(start, start.saturating_add(size as i64 - 1));
+fn drop_discarded(locked: InodeLocked<'_>, fsi: &SbInfo, fpos: i64, fsize: usize) {
+    // The whole folio: truncation removes it without a split.
+    locked.drop_pagecache_range(fpos, fpos.saturating_add(fsize as i64 - 1));
     fsi.recalc(locked.inode());
 }
