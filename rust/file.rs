@@ -243,8 +243,9 @@ fn preallocate(locked: InodeLocked<'_>, start: i64, end: i64, keep_size: bool) -
     // The first page index wholly past EOF (`i_size` does not move here).
     let past_eof = (inode.size() as u64).div_ceil(1 << shift);
     while index <= last {
-        // Pages wanted from `index` on, which bound the folio size; with
-        // `keep_size`, none past EOF in a folio that starts before it.
+        // Pages wanted from `index` on, which bound the folio size: none
+        // past EOF in a folio that starts before it; with `keep_size`,
+        // single pages past EOF.
         let pages = match keep_size {
             _ if index < past_eof => (last + 1).min(past_eof) - index,
             true => 1,
