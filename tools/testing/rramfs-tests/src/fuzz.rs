@@ -277,13 +277,7 @@ impl World {
         let p = m.path("f");
         let fd = open(&p, libc::O_RDWR | libc::O_CREAT, 0o644).map_err(|e| format!("open: {e}"))?;
         let dfd = open(&p, libc::O_RDWR | libc::O_DIRECT, 0).map_err(|e| format!("open: {e}"))?;
-        let arena = Map::new(
-            ARENA + PAGE,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        )?;
+        let arena = anon(ARENA + PAGE)?;
         // SAFETY: The last page of our own mapping.
         unsafe { libc::mprotect(arena.ptr.add(ARENA).cast(), PAGE, libc::PROT_NONE) };
         let path = CString::new(p.to_str().unwrap()).unwrap();

@@ -178,13 +178,7 @@ fn buffered_io_at_maxbytes() -> TestResult {
 fn direct_io_at_maxbytes() -> TestResult {
     let m = Mount::new("size=16m")?;
     let fd = file(&m, "f", libc::O_DIRECT)?;
-    let buf = Map::new(
-        2 * PAGE,
-        libc::PROT_READ | libc::PROT_WRITE,
-        libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-        -1,
-        0,
-    )?;
+    let buf = anon(2 * PAGE)?;
     let data = pattern(42, 0, 2 * PAGE);
     // SAFETY: Writable mapping of 2 pages.
     unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), buf.ptr, 2 * PAGE) };

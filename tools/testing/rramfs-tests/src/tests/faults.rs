@@ -186,13 +186,7 @@ fn dio_failures_mid_batch() -> TestResult {
     let mut short = 0;
     for (round, skip) in [3u32, 20, 70, 0].iter().enumerate() {
         // Untouched: every pinned page is faulted in (zeros) by the pin.
-        let buf = Map::new(
-            LEN,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        )?;
+        let buf = anon(LEN)?;
         let off = model.len();
         let ptr = buf.ptr as usize;
         let r = injected(&["fail_page_alloc", "failslab"], *skip, 4, || {
@@ -207,13 +201,7 @@ fn dio_failures_mid_batch() -> TestResult {
         model.resize(off + n, 0);
         consistent(&m, bfd, &model, &format!("DIO write, round {round}"))?;
         // A read into another fresh buffer, failing likewise.
-        let rbuf = Map::new(
-            LEN,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        )?;
+        let rbuf = anon(LEN)?;
         let rptr = rbuf.ptr as usize;
         let r = injected(&["fail_page_alloc"], *skip, 4, || {
             // SAFETY: Our writable buffer of `LEN` bytes.

@@ -712,13 +712,7 @@ fn keep_size_preallocation_keeps_dirty_accounting() -> TestResult {
 fn short_write_keeps_dirty_accounting() -> TestResult {
     let m = Mount::new("")?;
     const LEN: usize = 1 << 20;
-    let map = Map::new(
-        LEN,
-        libc::PROT_READ | libc::PROT_WRITE,
-        libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-        -1,
-        0,
-    )?;
+    let map = anon(LEN)?;
     let data = pattern(11, 0, LEN);
     // SAFETY: The mapping is writable and LEN bytes long.
     unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), map.ptr, LEN) };

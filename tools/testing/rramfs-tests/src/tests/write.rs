@@ -188,13 +188,7 @@ fn same_file_after_madv_dontneed() -> TestResult {
 fn partly_unmapped_buffer_short_write() -> TestResult {
     let m = Mount::new("")?;
     let fd = new_file(&m, "f")?;
-    let map = Map::new(
-        3 * PAGE,
-        libc::PROT_READ | libc::PROT_WRITE,
-        libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-        -1,
-        0,
-    )?;
+    let map = anon(3 * PAGE)?;
     let data = pattern(5, 0, 3 * PAGE);
     // SAFETY: The mapping is writable and 3 pages long.
     unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), map.ptr, 3 * PAGE) };
