@@ -720,10 +720,8 @@ fn short_write_keeps_dirty_accounting() -> TestResult {
     let mapped = 5 * PAGE + PAGE;
     // SAFETY: Unmapping the tail of our own mapping (Map's drop unmaps the
     // whole range, which is allowed with holes).
-    ensure_eq!(
-        unsafe { libc::munmap(map.ptr.add(mapped).cast(), LEN - mapped) },
-        0
-    );
+    let r = unsafe { libc::munmap(map.ptr.add(mapped).cast(), LEN - mapped) };
+    ensure_eq!(r, 0);
     dirty_deficit_unchanged(|| {
         for i in 0..4usize {
             let fd = mkfile(&m, &format!("f{i}"), &[])?;
