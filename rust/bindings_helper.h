@@ -35,3 +35,17 @@
 const size_t RRAMFS_CONST_PAGE_SIZE = PAGE_SIZE;
 const gfp_t RRAMFS_CONST___GFP_NOWARN = __GFP_NOWARN;
 const gfp_t RRAMFS_CONST___GFP_NORETRY = __GFP_NORETRY;
+const loff_t RRAMFS_CONST_MAX_LFS_FILESIZE = MAX_LFS_FILESIZE;
+const unsigned long RRAMFS_CONST_SB_NOSEC = SB_NOSEC;
+const int RRAMFS_CONST_IOCB_NOWAIT = IOCB_NOWAIT;
+const int RRAMFS_CONST_IOCB_DSYNC = IOCB_DSYNC;
+const int RRAMFS_CONST_IOCB_APPEND = IOCB_APPEND;
+/* Whether folios need a flush_dcache_folio() after a kernel-side write. */
+const bool RRAMFS_CONST_ARCH_IMPLEMENTS_FLUSH_DCACHE_PAGE =
+	ARCH_IMPLEMENTS_FLUSH_DCACHE_PAGE;
+/* SB_POSIXACL where the kernel has POSIX ACLs, else no flag. */
+#ifdef CONFIG_FS_POSIX_ACL
+const unsigned long RRAMFS_CONST_SB_POSIXACL_IF_ENABLED = SB_POSIXACL;
+#else
+const unsigned long RRAMFS_CONST_SB_POSIXACL_IF_ENABLED = 0;
+#endif

@@ -437,14 +437,6 @@ void rramfs_i_size_write(struct inode *inode, loff_t size)
 	i_size_write(inode, size);
 }
 
-/* Flags that are macros (with casts) in C, as values Rust can read. */
-const bool rramfs_flush_dcache_needed = ARCH_IMPLEMENTS_FLUSH_DCACHE_PAGE;
-const unsigned long rramfs_sb_nosec = SB_NOSEC;
-const loff_t rramfs_max_lfs_filesize = MAX_LFS_FILESIZE;
-const int rramfs_iocb_nowait = IOCB_NOWAIT;
-const int rramfs_iocb_dsync = IOCB_DSYNC;
-const int rramfs_iocb_append = IOCB_APPEND;
-
 ssize_t rramfs_generic_write_sync(struct kiocb *iocb, ssize_t count)
 {
 	return generic_write_sync(iocb, count);
@@ -575,8 +567,6 @@ struct dentry *rramfs_d_alloc_sibling(struct dentry *dentry)
 /* CONFIG_FS_POSIX_ACL                                                      */
 
 #ifdef CONFIG_FS_POSIX_ACL
-const unsigned long rramfs_sb_posixacl = SB_POSIXACL;
-
 void rramfs_cache_no_acl(struct inode *inode)
 {
 	cache_no_acl(inode);
@@ -621,8 +611,6 @@ struct posix_acl *rramfs_posix_acl_clone_accounted(const struct posix_acl *acl)
 	return posix_acl_clone(acl, GFP_KERNEL_ACCOUNT);
 }
 #else
-const unsigned long rramfs_sb_posixacl = 0;
-
 void rramfs_cache_no_acl(struct inode *inode)
 {
 }

@@ -112,12 +112,6 @@ bool rramfs_fatal_signal_pending(void);
 void rramfs_cond_resched(void);
 loff_t rramfs_i_size_read(const struct inode *inode);
 void rramfs_i_size_write(struct inode *inode, loff_t size);
-extern const unsigned long rramfs_sb_nosec;
-extern const bool rramfs_flush_dcache_needed;
-extern const loff_t rramfs_max_lfs_filesize;
-extern const int rramfs_iocb_nowait;
-extern const int rramfs_iocb_dsync;
-extern const int rramfs_iocb_append;
 ssize_t rramfs_generic_write_sync(struct kiocb *iocb, ssize_t count);
 int rramfs_finish_open_simple(struct file *file, int error);
 struct dentry *rramfs_file_dentry(const struct file *file);
@@ -143,12 +137,11 @@ bool rramfs_fileattr_has_fsx(const void *fa);
 
 /*
  * POSIX ACLs.  Without CONFIG_FS_POSIX_ACL no inode has one, the
- * superblock does not get SB_POSIXACL (rramfs_sb_posixacl is 0) and these
+ * superblock does not get SB_POSIXACL (SB_POSIXACL_IF_ENABLED is 0) and these
  * do nothing.
  * rramfs_get_cached_acl() returns a reference, or NULL for none.
  */
 struct posix_acl;
-extern const unsigned long rramfs_sb_posixacl;
 void rramfs_cache_no_acl(struct inode *inode);
 struct posix_acl *rramfs_get_cached_acl(struct inode *inode, int type);
 struct posix_acl *rramfs_replace_cached_acl(struct inode *inode, int type,

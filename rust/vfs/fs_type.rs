@@ -91,11 +91,17 @@ impl SuperBlock {
     /// The filesystem's state of this superblock.
     #[inline]
     pub(crate) fn info<T: Registered>(&self) -> &T::Info {
+        &self.fs_info_of::<T>().info
+    }
+
+    /// What `s_fs_info` points to.
+    #[inline]
+    fn fs_info_of<T: Registered>(&self) -> &FsInfo<T::Info> {
         // SAFETY: By `SuperBlock`'s invariants `s_fs_info` is the state
         // moved in before `fill_super` and freed only at the end of
         // `kill_sb`, after `self`'s lifetime; by `Registered` it is an
         // `FsInfo<T::Info>`.
-        unsafe { &(*self.fs_info().cast::<FsInfo<T::Info>>()).info }
+        unsafe { &*self.fs_info().cast::<FsInfo<T::Info>>() }
     }
 }
 
@@ -199,13 +205,13 @@ impl NewSuperBlock<'_> {
         let sb = self.as_raw();
         // SAFETY: The superblock is new and locked; nobody else uses it.
         unsafe {
-            (*sb).s_maxbytes = bindings::rramfs_max_lfs_filesize;
+            (*sb).s_maxbytes = bindings::MAX_LFS_FILESIZE;
             (*sb).s_blocksize = bindings::PAGE_SIZE as c_ulong;
             (*sb).s_blocksize_bits = bindings::PAGE_SHIFT as u8;
             (*sb).s_magic = magic as c_ulong;
             (*sb).s_op = ops.as_raw();
             (*sb).s_time_gran = 1;
-            (*sb).s_flags |= bindings::rramfs_sb_nosec | bindings::rramfs_sb_posixacl;
+            (*sb).s_flags |= bindings::SB_NOSEC | bindings::SB_POSIXACL_IF_ENABLED;
             (*sb).s_xattr = xattr.as_ptr();
         }
     }
@@ -319,10 +325,7 @@ impl<T: Registered> Vtable<T> {
         let (fc, sb) = unsafe { (FsContext::from_raw(fc), SuperBlock::from_raw(sb)) };
         // SAFETY: `sb` is valid; the directory is removed in `kill_sb`.
         let dir = unsafe { bindings::rramfs_debugfs_create(sb.as_raw()) };
-        // SAFETY: By the safety requirements (`Registered`).
-        unsafe { &*sb.fs_info().cast::<FsInfo<T::Info>>() }
-            .debugfs
-            .store(dir, Ordering::Relaxed);
+        sb.fs_info_of::<T>().debugfs.store(dir, Ordering::Relaxed);
         errno(T::fill_super(fc, &NewSuperBlock(sb)))
     }
 

@@ -25,25 +25,32 @@ impl Inode {
         // other), freed only through `Evicting`, after the inode's life.
         (!p.is_null()).then(|| unsafe { &*p.cast::<T::InodeData>() })
     }
+}
 
+/// The right to make an inode's data: held by one caller at a time.
+///
+/// # Invariants
+///
+/// Nobody else makes the inode's data while this lives (see the module
+/// doc for who may).
+struct SoleMaker<'a>(&'a Inode);
+
+impl<'a> SoleMaker<'a> {
     /// The inode's data, made by `init` if there is none yet.
-    ///
-    /// # Safety
-    ///
-    /// Nobody makes the data concurrently (see the module doc).
-    unsafe fn data_or_init<T: Registered>(
-        &self,
+    fn data_or_init<T: Registered>(
+        self,
         init: impl PinInit<T::InodeData>,
-    ) -> Result<&T::InodeData> {
-        if let Some(d) = self.data::<T>() {
+    ) -> Result<&'a T::InodeData> {
+        let inode = self.0;
+        if let Some(d) = inode.data::<T>() {
             return Ok(d);
         }
         // The data is charged to the caller's memory cgroup.
         let b = KBox::pin_init(init, GFP_KERNEL_ACCOUNT)?;
         // SAFETY: Only `Evicting::take_data` frees it, re-pinned.
         let raw = KBox::into_raw(unsafe { Pin::into_inner_unchecked(b) });
-        // By the safety requirements we are the only writer.
-        self.private().store(raw.cast(), Ordering::Release);
+        // By the type invariants we are the only writer.
+        inode.private().store(raw.cast(), Ordering::Release);
         // SAFETY: Just made; lives until eviction.
         Ok(unsafe { &*raw })
     }
@@ -55,8 +62,8 @@ impl<'a> InodeLocked<'a> {
         self,
         init: impl PinInit<T::InodeData>,
     ) -> Result<&'a T::InodeData> {
-        // SAFETY: The inode lock is held: nobody else makes the data.
-        unsafe { self.inode().data_or_init::<T>(init) }
+        // INVARIANT: The inode lock is held: nobody else makes the data.
+        SoleMaker(self.inode()).data_or_init::<T>(init)
     }
 }
 
@@ -66,8 +73,9 @@ impl NewInode {
         &self,
         init: impl PinInit<T::InodeData>,
     ) -> Result<&T::InodeData> {
-        // SAFETY: By `NewInode`'s invariants nobody else reaches the inode.
-        unsafe { self.inode().data_or_init::<T>(init) }
+        // INVARIANT: By `NewInode`'s invariants nobody else reaches the
+        // inode.
+        SoleMaker(self.inode()).data_or_init::<T>(init)
     }
 }
 
@@ -77,8 +85,8 @@ impl<'a> Labelling<'a> {
         self,
         init: impl PinInit<T::InodeData>,
     ) -> Result<&'a T::InodeData> {
-        // SAFETY: `Labelling`: nobody else reaches the new inode.
-        unsafe { self.inode().data_or_init::<T>(init) }
+        // INVARIANT: `Labelling`: nobody else reaches the new inode.
+        SoleMaker(self.inode()).data_or_init::<T>(init)
     }
 }
 

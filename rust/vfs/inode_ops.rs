@@ -643,7 +643,8 @@ impl Rename<'_> {
 pub(crate) struct SetAttr<'a> {
     idmap: *mut bindings::mnt_idmap,
     dentry: *mut bindings::dentry,
-    attr: *mut bindings::iattr,
+    /// The VFS's, on its stack, used by this call only.
+    attr: &'a mut bindings::iattr,
     locked: InodeLocked<'a>,
 }
 
@@ -662,8 +663,13 @@ impl<'a> SetAttr<'a> {
     ) -> Self {
         // INVARIANT: By the safety requirements.
         // SAFETY: By the safety requirements the dentry is positive and its
-        // inode locked.
-        let locked = unsafe { InodeLocked::assume(Inode::from_raw((*dentry).d_inode)) };
+        // inode locked, and `attr` is valid and the call's for `'a`.
+        let (locked, attr) = unsafe {
+            (
+                InodeLocked::assume(Inode::from_raw((*dentry).d_inode)),
+                &mut *attr,
+            )
+        };
         SetAttr {
             idmap,
             dentry,
@@ -678,14 +684,12 @@ impl<'a> SetAttr<'a> {
     }
 
     fn valid(&self) -> u32 {
-        // SAFETY: By the type invariants `attr` is valid.
-        unsafe { (*self.attr).ia_valid }
+        self.attr.ia_valid
     }
 
     /// The new size, if the call changes it.
     pub(crate) fn size(&self) -> Option<i64> {
-        // SAFETY: By the type invariants `attr` is valid.
-        (self.valid() & bindings::ATTR_SIZE != 0).then(|| unsafe { (*self.attr).ia_size })
+        (self.valid() & bindings::ATTR_SIZE != 0).then_some(self.attr.ia_size)
     }
 
     /// Whether the call sets the modification time.
@@ -707,12 +711,14 @@ impl<'a> SetAttr<'a> {
             // SAFETY: By the type invariants: the arguments of the call in
             // progress, with the inode locked.
             super::to_result(unsafe {
-                bindings::setattr_prepare(self.idmap, self.dentry, self.attr)
+                bindings::setattr_prepare(self.idmap, self.dentry, &raw mut *self.attr)
             })?;
             self.locked.drop_pagecache_from(size);
         }
         // SAFETY: As above.
-        super::to_result(unsafe { bindings::simple_setattr(self.idmap, self.dentry, self.attr) })?;
+        super::to_result(unsafe {
+            bindings::simple_setattr(self.idmap, self.dentry, &raw mut *self.attr)
+        })?;
         if self.valid() & bindings::ATTR_MODE == 0 {
             return Ok(());
         }

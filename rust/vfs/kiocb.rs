@@ -2,9 +2,6 @@
 
 //! `struct kiocb`: the file and position of one read or write.
 
-use core::marker::PhantomData;
-use core::ptr::NonNull;
-
 use kernel::prelude::*;
 
 use super::{to_result, InodeLocked, IovIter, Mapping};
@@ -12,13 +9,15 @@ use crate::bindings;
 
 /// The `kiocb` of one `read_iter` or `write_iter` call on an rramfs file.
 ///
+/// The kiocb is the caller's, on its stack, and only this call uses it:
+/// its fields are read and written through a plain `&mut`.
+///
 /// # Invariants
 ///
-/// `ptr` points to a live `kiocb` that nothing else uses for `'a`, whose
-/// file is an open rramfs file (so its mapping and inode are live too).
+/// The kiocb's file is an open rramfs file (so its mapping and inode are
+/// live too) for `'a`.
 pub(crate) struct Kiocb<'a> {
-    ptr: NonNull<bindings::kiocb>,
-    _p: PhantomData<&'a mut bindings::kiocb>,
+    raw: &'a mut bindings::kiocb,
 }
 
 impl<'a> Kiocb<'a> {
@@ -31,9 +30,8 @@ impl<'a> Kiocb<'a> {
     pub(crate) unsafe fn from_raw(ptr: *mut bindings::kiocb) -> Self {
         // INVARIANT: By the safety requirements.
         Kiocb {
-            // SAFETY: A live kiocb is not null.
-            ptr: unsafe { NonNull::new_unchecked(ptr) },
-            _p: PhantomData,
+            // SAFETY: A live kiocb that nothing else uses for `'a`.
+            raw: unsafe { &mut *ptr },
         }
     }
 
@@ -41,17 +39,12 @@ impl<'a> Kiocb<'a> {
     /// `IovIter::reborrow`).
     #[inline]
     pub(crate) fn reborrow(&mut self) -> Kiocb<'_> {
-        // INVARIANT: `self` is borrowed mutably for the new lifetime, so
-        // nothing else uses the kiocb meanwhile.
-        Kiocb {
-            ptr: self.ptr,
-            _p: PhantomData,
-        }
+        // INVARIANT: The same file.
+        Kiocb { raw: self.raw }
     }
 
     fn flags(&self) -> i32 {
-        // SAFETY: By the type invariants the kiocb is live.
-        unsafe { (*self.ptr.as_ptr()).ki_flags }
+        self.raw.ki_flags
     }
 
     /// Whether the call is O_DIRECT (IOCB_DIRECT).
@@ -61,21 +54,18 @@ impl<'a> Kiocb<'a> {
 
     /// Whether the call must not block (IOCB_NOWAIT).
     pub(crate) fn is_nowait(&self) -> bool {
-        // SAFETY: A constant exported by the shim.
-        self.flags() & unsafe { bindings::rramfs_iocb_nowait } != 0
+        self.flags() & bindings::IOCB_NOWAIT != 0
     }
 
     /// Whether the call appends (IOCB_APPEND: O_APPEND or RWF_APPEND).
     pub(crate) fn is_append(&self) -> bool {
-        // SAFETY: A constant exported by the shim.
-        self.flags() & unsafe { bindings::rramfs_iocb_append } != 0
+        self.flags() & bindings::IOCB_APPEND != 0
     }
 
     /// Whether the write must be synced (IOCB_DSYNC: O_SYNC, O_DSYNC,
     /// RWF_DSYNC...).
     pub(crate) fn is_dsync(&self) -> bool {
-        // SAFETY: A constant exported by the shim.
-        self.flags() & unsafe { bindings::rramfs_iocb_dsync } != 0
+        self.flags() & bindings::IOCB_DSYNC != 0
     }
 
     /// The write checks (`generic_write_checks()`): O_APPEND moves the
@@ -88,7 +78,7 @@ impl<'a> Kiocb<'a> {
     ) -> Result<usize> {
         // SAFETY: Both are live; the inode's `i_rwsem` is held (`_locked`),
         // as the checks require.
-        let ret = unsafe { bindings::generic_write_checks(self.ptr.as_ptr(), from.as_raw()) };
+        let ret = unsafe { bindings::generic_write_checks(self.raw, from.as_raw()) };
         // A count (up to MAX_RW_COUNT) or a negative errno.
         usize::try_from(ret).map_err(|_| Error::from_errno(ret as i32))
     }
@@ -102,7 +92,7 @@ impl<'a> Kiocb<'a> {
         // `i_rwsem` is held (`_locked`), as both calls require.  (Two
         // calls, as tmpfs makes them: cheaper than `file_modified()`.)
         unsafe {
-            let file = (*self.ptr.as_ptr()).ki_filp;
+            let file = self.raw.ki_filp;
             to_result(bindings::file_remove_privs(file))?;
             to_result(bindings::file_update_time(file))
         }
@@ -112,8 +102,8 @@ impl<'a> Kiocb<'a> {
     /// (`generic_write_sync()`, which ends in rramfs's fsync): the bytes
     /// written, or the sync's error.  Call without the inode lock.
     pub(crate) fn write_sync(&mut self, written: usize) -> Result<usize> {
-        // SAFETY: By the type invariants the kiocb is live.
-        let r = unsafe { bindings::rramfs_generic_write_sync(self.ptr.as_ptr(), written as isize) };
+        // SAFETY: The kiocb is live, its file open (type invariants).
+        let r = unsafe { bindings::rramfs_generic_write_sync(self.raw, written as isize) };
         if r < 0 {
             Err(Error::from_errno(r as i32))
         } else {
@@ -123,26 +113,24 @@ impl<'a> Kiocb<'a> {
 
     /// The file position the call reads or writes at.
     pub(crate) fn pos(&self) -> i64 {
-        // SAFETY: By the type invariants the kiocb is live.
-        unsafe { (*self.ptr.as_ptr()).ki_pos }
+        self.raw.ki_pos
     }
 
     /// Moves the position (past what the call read or wrote).
     pub(crate) fn set_pos(&mut self, pos: i64) {
-        // SAFETY: By the type invariants the kiocb is live and ours.
-        unsafe { (*self.ptr.as_ptr()).ki_pos = pos };
+        self.raw.ki_pos = pos;
     }
 
     /// The page cache of the file.
     pub(crate) fn mapping(&self) -> &'a Mapping {
         // SAFETY: By the type invariants the file is an open rramfs file:
         // its mapping belongs to a live rramfs inode for `'a`.
-        unsafe { Mapping::from_raw((*(*self.ptr.as_ptr()).ki_filp).f_mapping) }
+        unsafe { Mapping::from_raw((*self.raw.ki_filp).f_mapping) }
     }
 
     /// Updates the file's access time (`file_accessed()`), after a read.
     pub(crate) fn file_accessed(&self) {
         // SAFETY: By the type invariants the file is open.
-        unsafe { bindings::rramfs_file_accessed((*self.ptr.as_ptr()).ki_filp) };
+        unsafe { bindings::rramfs_file_accessed(self.raw.ki_filp) };
     }
 }

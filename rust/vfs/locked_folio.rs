@@ -234,11 +234,9 @@ impl LockedFolio {
         copied: usize,
     ) {
         // A call only where the architecture needs one (not x86).
-        // SAFETY: Reads a constant; the folio is valid.
-        unsafe {
-            if bindings::rramfs_flush_dcache_needed {
-                bindings::rramfs_flush_dcache_folio(self.folio);
-            }
+        if bindings::ARCH_IMPLEMENTS_FLUSH_DCACHE_PAGE {
+            // SAFETY: The folio is valid.
+            unsafe { bindings::rramfs_flush_dcache_folio(self.folio) };
         }
         if !self.is_uptodate() {
             self.zero(offset + copied, offset + len);
