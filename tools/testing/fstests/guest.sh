@@ -13,11 +13,23 @@ shift 2
 # The users fstests switches to.  virtme-ng bind-mounts a file over
 # /etc/shadow, so useradd (which renames a new copy over it) fails there
 # after writing /etc/passwd: add the shadow lines by hand, or su refuses.
+# Each gets a home directory in guest memory (the root, /home included, is
+# the host's, read-only): `su -`, which tests such as generic/128 use,
+# changes to it and otherwise warns on stderr, which fails the test's
+# output comparison.
 getent group fsgqa >/dev/null || groupadd fsgqa
+homes=/tmp/fstests-home
 for u in fsgqa fsgqa2 123456-fsgqa; do
-	id "$u" >/dev/null 2>&1 || useradd -M --badname -g fsgqa "$u" 2>/dev/null
+	id "$u" >/dev/null 2>&1 || useradd -M -d "$homes/$u" --badname -g fsgqa "$u" 2>/dev/null
 	grep -q "^$u:" /etc/shadow || echo "$u:*:20000:0:99999:7:::" >>/etc/shadow
-	echo true | su "$u" || echo "fstests: user $u cannot run commands"
+	h=$(getent passwd "$u" | cut -d: -f6)
+	if ! mkdir -p "$h" 2>/dev/null; then
+		h=$homes/$u
+		usermod -d "$h" "$u" && mkdir -p "$h"
+	fi
+	chown "$u:fsgqa" "$h"
+	[ -z "$(su -s /bin/bash - "$u" -c true 2>&1)" ] ||
+		echo "fstests: user $u cannot run commands quietly: $(su -s /bin/bash - "$u" -c true 2>&1)"
 done
 
 base=/tmp/fstests
