@@ -13,6 +13,7 @@
 #include <linux/dcache.h>
 #include <linux/fs.h>
 #include <linux/fileattr.h>
+#include <linux/filelock.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/namei.h>

@@ -107,6 +107,9 @@ impl FileOps {
                 Some(bindings::filemap_splice_read)
             },
             splice_write: Some(bindings::iter_file_splice_write),
+            // Leases (F_SETLEASE) as tmpfs: 7.3's VFS offers them only to
+            // a filesystem that names a `setlease` (6.12 fell back to this).
+            setlease: Some(bindings::generic_setlease),
             llseek: if T::HAS_LLSEEK {
                 Some(Vtable::<T>::llseek)
             } else {
