@@ -150,6 +150,31 @@ impl AddressSpaceOperations for Aops {
         folio.finish_write(locked, offset, len, copied);
         copied
     }
+
+    /// Refuses for a folio that reaches a whole page past EOF: the
+    /// kernel's split of a large folio (mm/huge_memory.c, 6.12 and 7.3)
+    /// calls this first, then drops the pages past `i_size` and "cleans"
+    /// the dirty ones with `folio_account_cleaned()`, although nothing
+    /// counted rramfs's pages dirty (its mapping has no writeback): the
+    /// global and the memory cgroup's `NR_FILE_DIRTY` would go below zero,
+    /// hiding other filesystems' dirty pages from the dirty limits.  Such a
+    /// folio exists only where truncation could not split it (someone held
+    /// a reference); it stays whole, its pages past EOF zeroed, until the
+    /// file grows over it or truncation drops it whole.  rramfs lowers
+    /// `i_size` only under the lock of the folio holding the new end
+    /// (`InodeLocked::shrink`), which the split holds from this call until
+    /// it reads `i_size`.
+    ///
+    /// Every other caller would find the folio dirty and keep it anyway
+    /// (reclaim, `drop_caches`, `POSIX_FADV_DONTNEED`, invalidation).
+    fn release_folio(folio: &LockedFolio) -> bool {
+        // The end of the page holding EOF, and the folio's end: at most
+        // 2^63 (s_maxbytes is 2^63 - 1, and no folio crosses 2^63), so
+        // nothing overflows as u64.
+        let size = folio.mapping().size() as u64;
+        let kept_end = size.next_multiple_of(bindings::PAGE_SIZE as u64);
+        folio.pos() as u64 + folio.size() as u64 <= kept_end
+    }
 }
 
 /// `address_space_operations` of every rramfs inode.

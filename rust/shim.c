@@ -288,6 +288,8 @@ void rramfs_mapping_init(struct address_space *mapping)
 	mapping_set_gfp_mask(mapping, GFP_HIGHUSER);
 	mapping_set_unevictable(mapping);
 	mapping_set_large_folios(mapping);
+	/* ->release_folio decides splits too: see Aops::release_folio. */
+	mapping_set_release_always(mapping);
 }
 
 void rramfs_inode_spin_lock(struct inode *inode)

@@ -35,6 +35,13 @@ pub(crate) trait AddressSpaceOperations {
         len: usize,
         copied: usize,
     ) -> usize;
+
+    /// `release_folio`: whether the kernel may let go of `folio`'s
+    /// contents as they are (evict it, or split it).  Called on every
+    /// folio of the mapping (see `mapping_set_release_always()` in
+    /// `rramfs_mapping_init()`), first of all by the split of a large
+    /// folio.
+    fn release_folio(folio: &LockedFolio) -> bool;
 }
 
 /// An `address_space_operations` table, made by [`AddressSpaceOps::new`].
@@ -48,6 +55,7 @@ impl AddressSpaceOps {
             read_folio: Some(Vtable::<T>::read_folio),
             write_begin: Some(Vtable::<T>::write_begin),
             write_end: Some(Vtable::<T>::write_end),
+            release_folio: Some(Vtable::<T>::release_folio),
             // Dirty from the start, never written back: nothing to track.
             dirty_folio: Some(bindings::noop_dirty_folio),
             // SAFETY: All-zero is a valid `address_space_operations`.
@@ -131,5 +139,18 @@ impl<T: AddressSpaceOperations> Vtable<T> {
             )
         };
         T::write_end(locked, folio, pos, len as usize, copied as usize) as c_int
+    }
+
+    /// `release_folio`.
+    ///
+    /// # Safety
+    ///
+    /// Called only by the kernel through the table (see the type doc).
+    unsafe extern "C" fn release_folio(folio: *mut bindings::folio, _gfp: bindings::gfp_t) -> bool {
+        // SAFETY: `filemap_release_folio()` passes a locked folio of a
+        // live rramfs mapping (it checked `folio->mapping`), referenced by
+        // its caller for the call: borrowed here, never dropped.
+        let borrowed = ManuallyDrop::new(unsafe { LockedFolio::from_raw(folio) });
+        T::release_folio(&borrowed)
     }
 }

@@ -701,10 +701,11 @@ impl<'a> SetAttr<'a> {
     /// attributes), and a new mode to the access ACL (`posix_acl_chmod()`,
     /// which stores the updated ACL through `set_acl`), as tmpfs.
     ///
-    /// A size-down truncation drops the page cache before `i_size` goes
-    /// down (see [`InodeLocked::drop_pagecache_from`] for why), once the
-    /// change is known to be allowed; `simple_setattr()` then checks again
-    /// (a no-op) and sets it.
+    /// A size-down truncation is [`InodeLocked::shrink`] (the page cache
+    /// goes before `i_size` does: see [`InodeLocked::drop_pagecache_from`]
+    /// for why), once the change is known to be allowed;
+    /// `simple_setattr()` then applies the rest.  The caller holds the
+    /// invalidate lock for a size-down truncation, as `shrink` requires.
     pub(crate) fn apply(self) -> Result {
         let inode = self.locked.inode();
         if let Some(size) = self.size().filter(|&s| s < inode.size()) {
@@ -713,7 +714,9 @@ impl<'a> SetAttr<'a> {
             super::to_result(unsafe {
                 bindings::setattr_prepare(self.idmap, self.dentry, &raw mut *self.attr)
             })?;
-            self.locked.drop_pagecache_from(size);
+            self.locked.shrink(size);
+            // Done: `simple_setattr()` checks and copies the rest (times).
+            self.attr.ia_valid &= !bindings::ATTR_SIZE;
         }
         // SAFETY: As above.
         super::to_result(unsafe {

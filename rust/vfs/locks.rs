@@ -12,7 +12,7 @@
 //! the caller already holds, deadlocks (and lockdep reports it); it is not
 //! memory-unsafe, so the guards' constructors are safe.
 
-use super::{Inode, Mapping};
+use super::{Inode, LockedFolio, Mapping};
 use crate::bindings;
 
 /// An inode's `i_rwsem`, held for writing ([`Inode::lock`]).
@@ -150,9 +150,17 @@ impl<'a> InodeLocked<'a> {
     /// fault mapped past the new end meanwhile.  The caller holds the
     /// invalidate lock, so that no fault adds a folio, and uncharges what
     /// went (`SbInfo::recalc`).
+    ///
+    /// The size goes down under the lock of the folio holding the new end,
+    /// if one is cached: if truncation could not split it (someone held a
+    /// reference), it reaches past the new end, and a split by someone else
+    /// (compaction) that `release_folio` allowed under the old size must
+    /// not read the new one (see `folio::Aops::release_folio`).
     pub(crate) fn shrink(self, size: i64) {
         self.drop_pagecache_from(size);
+        let eof = LockedFolio::lock_cached(self.inode.mapping(), size as u64 >> bindings::PAGE_SHIFT);
         self.set_size(size);
+        drop(eof);
         self.drop_pagecache_from(size);
     }
 }

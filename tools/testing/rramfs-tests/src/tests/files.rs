@@ -28,6 +28,7 @@ crate::tests![
     keep_size_preallocation_keeps_dirty_accounting,
     short_write_keeps_dirty_accounting,
     fallocate_enospc_keeps_dirty_accounting,
+    held_folio_truncation_keeps_dirty_accounting,
     leases,
 ];
 
@@ -638,7 +639,9 @@ fn sendfile_of_holes_allocates_nothing() -> TestResult {
 /// 6.12 and 7.3): truncating a file inside a large folio after lowering
 /// `i_size` took `NR_FILE_DIRTY` 511 pages below zero per 2 MiB folio,
 /// which undercounts every other filesystem's dirty pages for the dirty
-/// limits.  rramfs drops the page cache before lowering `i_size`.
+/// limits.  rramfs drops the page cache before lowering `i_size` (and
+/// refuses a split past EOF, which would keep the folio whole: so the
+/// test checks the pages kept too).
 fn truncation_keeps_dirty_accounting() -> TestResult {
     let m = Mount::new("")?;
     dirty_deficit_unchanged(|| {
@@ -647,6 +650,9 @@ fn truncation_keeps_dirty_accounting() -> TestResult {
             let fd = mkfile(&m, &format!("f{i}"), &data)?;
             ensure_eq!(ftruncate(fd, 100 + 4096 * i), Ok(()));
             ensure_eq!(read_at(fd, 0, 100)?, data[..100].to_vec());
+            // The folio was split, and only the pages up to EOF stay (a
+            // split refused past EOF would keep all 2 MiB).
+            ensure_eq!(fblocks(fd), 8 * (i + 1));
             close(fd);
         }
         // Down inside a folio, and up again: zeros past the old end.
@@ -777,6 +783,55 @@ fn fallocate_enospc_keeps_dirty_accounting() -> TestResult {
             }
             close(fd);
             std::fs::remove_file(m.path(&format!("f{i}"))).map_err(|e| e.to_string())?;
+        }
+        ensure_eq!(m.stats()?.get("blocks_used"), 0);
+        Ok(())
+    })
+}
+
+/// The same when truncation cannot split the folio holding the new end:
+/// another reference to it (here a pipe that a splice from the file
+/// filled; a vmsplice, an O_DIRECT buffer in an mmap of the file or a
+/// concurrent read hold one too) makes the split fail, and the folio stays
+/// whole with zeroed, dirty pages past the new end.  Any later split of it
+/// (the same truncation's second pass, a hole punch or truncation once the
+/// reference is gone, compaction) would "clean" those pages: rramfs's
+/// `release_folio` refuses to split a folio that reaches past EOF, so the
+/// folio stays whole until the file grows over it or drops it.
+fn held_folio_truncation_keeps_dirty_accounting() -> TestResult {
+    let m = Mount::new("")?;
+    let data = pattern(13, 0, 2 << 20);
+    dirty_deficit_unchanged(|| {
+        for i in 0..4usize {
+            let name = format!("f{i}");
+            let fd = mkfile(&m, &name, &data)?;
+            let mut p = [0i32; 2];
+            // SAFETY: A valid array of two fds.
+            ensure_eq!(unsafe { libc::pipe(p.as_mut_ptr()) }, 0);
+            let mut off: libc::loff_t = 0;
+            // SAFETY: Valid fds and offset; the pipe keeps a reference to
+            // the folio at offset 0 (one 2 MiB folio, or the first of them).
+            let n = unsafe { libc::splice(fd, &mut off, p[1], std::ptr::null_mut(), 1, 0) };
+            ensure_eq!(n, 1);
+            let size = 4096 + 7 + i;
+            ensure_eq!(ftruncate(fd, size as i64), Ok(()));
+            close(p[0]);
+            close(p[1]);
+            // Unreferenced now: a hole punch in the folio, then a
+            // truncation in it, each of which splits it if it can.
+            let punch = libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE;
+            ensure_eq!(fallocate(fd, punch, 4096, 7), Ok(()));
+            let size = 7 + i;
+            ensure_eq!(ftruncate(fd, size as i64), Ok(()));
+            ensure_eq!(read_at(fd, 0, 4096)?, data[..size].to_vec());
+            // Grown again: zeros past the old end, however the folio went.
+            ensure_eq!(ftruncate(fd, 2 << 20), Ok(()));
+            let mut want = data[..size].to_vec();
+            want.resize(2 << 20, 0);
+            ensure!(read_at(fd, 0, 2 << 20)? == want, "{name}: not zeros past {size}");
+            ensure_eq!(m.stats()?.get("blocks_used") as i64, fblocks(fd) / 8);
+            close(fd);
+            std::fs::remove_file(m.path(&name)).map_err(|e| e.to_string())?;
         }
         ensure_eq!(m.stats()?.get("blocks_used"), 0);
         Ok(())
