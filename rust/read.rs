@@ -27,6 +27,15 @@ pub(crate) fn read_iter(iocb: &mut Kiocb<'_>, to: &mut IovIter<'_>) -> Result<us
         if count == 0 || pos >= mapping.size() {
             break;
         }
+        // Between chunks only: a read that one chunk serves returns to
+        // user space next, where a killed task dies and a preempted one
+        // yields (as the write path).
+        if read > 0 {
+            if fatal_signal_pending() {
+                break;
+            }
+            cond_resched();
+        }
         let index = (pos as u64) >> bindings::PAGE_SHIFT;
         // A referenced folio, or none for a hole.  One that is not uptodate
         // holds no data yet (see `folio`): a hole too.
@@ -60,13 +69,6 @@ pub(crate) fn read_iter(iocb: &mut Kiocb<'_>, to: &mut IovIter<'_>) -> Result<us
             }
             break;
         }
-        if fatal_signal_pending() {
-            if read == 0 {
-                err = Err(EINTR);
-            }
-            break;
-        }
-        cond_resched();
     }
     iocb.set_pos(pos);
     iocb.file_accessed();

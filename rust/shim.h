@@ -90,7 +90,8 @@ unsigned int rramfs_mapping_max_folio_order(struct address_space *mapping);
 struct folio *rramfs_filemap_lock_folio(struct address_space *mapping, pgoff_t index,
 					loff_t *pos, size_t *size, bool *uptodate);
 struct folio *rramfs_filemap_alloc_folio(gfp_t gfp, unsigned int order);
-struct folio *rramfs_filemap_get_folio(struct address_space *mapping, pgoff_t index);
+struct folio *rramfs_filemap_get_folio(struct address_space *mapping, pgoff_t index,
+				       loff_t *pos, size_t *size, bool *uptodate);
 size_t rramfs_copy_folio_from_iter_atomic(struct folio *folio, size_t offset,
 					  size_t bytes, struct iov_iter *i);
 size_t rramfs_copy_folio_to_iter(struct folio *folio, size_t offset,
@@ -101,10 +102,7 @@ void rramfs_folio_put(struct folio *folio);
 void rramfs_folio_unlock_put(struct folio *folio);
 void rramfs_folio_geometry(struct folio *folio, loff_t *pos, size_t *size,
 			   bool *uptodate);
-size_t rramfs_folio_size(struct folio *folio);
-loff_t rramfs_folio_pos(struct folio *folio);
 u64 rramfs_folio_nr_pages(struct folio *folio);
-bool rramfs_folio_test_uptodate(struct folio *folio);
 void rramfs_folio_mark_uptodate(struct folio *folio);
 void rramfs_folio_zero_segment(struct folio *folio, size_t start, size_t end);
 void rramfs_flush_dcache_folio(struct folio *folio);

@@ -15,41 +15,55 @@ use crate::bindings;
 ///
 /// # Invariants
 ///
-/// `ptr` is a folio on which this value owns one reference.
+/// `ptr` is a folio on which this value owns one reference.  `pos` and
+/// `size` are its file offset and size, which cannot change while it is
+/// referenced (a split needs every reference but the page cache's and its
+/// caller's); `uptodate` is its PG_uptodate when it was looked up.
 pub(crate) struct FolioRef {
     ptr: NonNull<bindings::folio>,
+    pos: i64,
+    size: usize,
+    uptodate: bool,
 }
 
 impl FolioRef {
-    /// Takes over a reference on `ptr`.
+    /// The folio caching page `index` of `mapping`, referenced, with its
+    /// geometry, if there is one.
     ///
     /// # Safety
     ///
-    /// `ptr` is a folio with a reference that the caller hands over.
-    pub(crate) unsafe fn from_raw(ptr: *mut bindings::folio) -> Self {
-        // INVARIANT: By the safety requirements.
-        FolioRef {
-            // SAFETY: A referenced folio is not null.
-            ptr: unsafe { NonNull::new_unchecked(ptr) },
-        }
+    /// `mapping` is a live mapping.
+    #[inline]
+    pub(super) unsafe fn get(mapping: *mut bindings::address_space, index: usize) -> Option<Self> {
+        let (mut pos, mut size, mut uptodate) = (0, 0, false);
+        // SAFETY: `mapping` is live by the safety requirements; the result
+        // is null or a folio with a reference that is now ours, whose
+        // geometry is filled in.
+        let f = unsafe {
+            bindings::rramfs_filemap_get_folio(mapping, index, &mut pos, &mut size, &mut uptodate)
+        };
+        // INVARIANT: Referenced, geometry read while referenced.
+        NonNull::new(f).map(|ptr| FolioRef {
+            ptr,
+            pos,
+            size,
+            uptodate,
+        })
     }
 
-    /// Whether the folio's contents are valid (PG_uptodate).
+    /// Whether the folio's contents were valid (PG_uptodate) at the lookup.
     pub(crate) fn is_uptodate(&self) -> bool {
-        // SAFETY: By the type invariants the folio is referenced.
-        unsafe { bindings::rramfs_folio_test_uptodate(self.ptr.as_ptr()) }
+        self.uptodate
     }
 
     /// The file offset of the folio's first byte.
     pub(crate) fn pos(&self) -> i64 {
-        // SAFETY: By the type invariants the folio is referenced.
-        unsafe { bindings::rramfs_folio_pos(self.ptr.as_ptr()) }
+        self.pos
     }
 
     /// The folio's size in bytes.
     pub(crate) fn size(&self) -> usize {
-        // SAFETY: By the type invariants the folio is referenced.
-        unsafe { bindings::rramfs_folio_size(self.ptr.as_ptr()) }
+        self.size
     }
 
     /// Copies up to `bytes` from byte `offset` of the folio (clamped to

@@ -96,10 +96,7 @@ impl Mapping {
     /// creates one.
     pub(crate) fn get_folio(&self, index: u64) -> Option<FolioRef> {
         let index = usize::try_from(index).ok()?;
-        // SAFETY: By the type invariants the mapping is live.  The result
-        // is null or a folio with a reference that is now ours.
-        let f = unsafe { bindings::rramfs_filemap_get_folio(self.as_raw(), index) };
-        // SAFETY: `f` is null or a folio with a reference handed over.
-        (!f.is_null()).then(|| unsafe { FolioRef::from_raw(f) })
+        // SAFETY: By the type invariants the mapping is live.
+        unsafe { FolioRef::get(self.as_raw(), index) }
     }
 }
