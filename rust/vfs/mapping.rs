@@ -93,7 +93,8 @@ impl Mapping {
     }
 
     /// The folio caching page `index`, referenced, if there is one; never
-    /// creates one.
+    /// creates one.  Inline: the read path's lookup.
+    #[inline]
     pub(crate) fn get_folio(&self, index: u64) -> Option<FolioRef> {
         let index = usize::try_from(index).ok()?;
         // SAFETY: By the type invariants the mapping is live.
