@@ -158,7 +158,8 @@ impl<'a> InodeLocked<'a> {
     /// not read the new one (see `folio::Aops::release_folio`).
     pub(crate) fn shrink(self, size: i64) {
         self.drop_pagecache_from(size);
-        let eof = LockedFolio::lock_cached(self.inode.mapping(), size as u64 >> bindings::PAGE_SHIFT);
+        let eof =
+            LockedFolio::lock_cached(self.inode.mapping(), size as u64 >> bindings::PAGE_SHIFT);
         self.set_size(size);
         drop(eof);
         self.drop_pagecache_from(size);

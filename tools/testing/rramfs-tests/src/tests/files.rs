@@ -828,7 +828,10 @@ fn held_folio_truncation_keeps_dirty_accounting() -> TestResult {
             ensure_eq!(ftruncate(fd, 2 << 20), Ok(()));
             let mut want = data[..size].to_vec();
             want.resize(2 << 20, 0);
-            ensure!(read_at(fd, 0, 2 << 20)? == want, "{name}: not zeros past {size}");
+            ensure!(
+                read_at(fd, 0, 2 << 20)? == want,
+                "{name}: not zeros past {size}"
+            );
             ensure_eq!(m.stats()?.get("blocks_used") as i64, fblocks(fd) / 8);
             close(fd);
             std::fs::remove_file(m.path(&name)).map_err(|e| e.to_string())?;
