@@ -186,7 +186,7 @@ impl InodeOps {
             } else {
                 Some(Vtable::<T>::simple_setattr)
             },
-            getattr: Some(Vtable::<T>::getattr),
+            getattr: Some(Vtable::<T>::getattr::<A>),
             listxattr: if A::HAS_LISTXATTR {
                 Some(AttrVtable::<A>::listxattr)
             } else {
@@ -401,12 +401,13 @@ impl<T: InodeOperations> Vtable<T> {
     /// pages the page cache holds), but with the owner seen through the
     /// mount's idmap, as tmpfs's `shmem_getattr()` does: `simple_getattr()`
     /// fills the attributes with the identity mapping, which on an
-    /// idmapped mount shows the stored ids.  Then `T`'s, if it has one.
+    /// idmapped mount shows the stored ids.  With `A`'s chattr flags in
+    /// `statx`'s attributes, as tmpfs.  Then `T`'s, if it has one.
     ///
     /// # Safety
     ///
     /// Called only by the kernel through the table (see the type doc).
-    unsafe extern "C" fn getattr(
+    unsafe extern "C" fn getattr<A: AttrOperations>(
         idmap: *mut bindings::mnt_idmap,
         path: *const bindings::path,
         stat: *mut bindings::kstat,
@@ -425,6 +426,9 @@ impl<T: InodeOperations> Vtable<T> {
         // SAFETY: `idmap` is the mount's, the inode live and `stat` ours.
         unsafe { bindings::generic_fillattr(idmap, request_mask, inode.as_raw(), &mut stat.0) };
         stat.0.blocks = inode.mapping().nrpages() << (bindings::PAGE_SHIFT - 9);
+        if A::HAS_FILEATTR_GET {
+            stat.set_fileattr(A::fileattr_get(inode));
+        }
         if T::HAS_GETATTR {
             T::getattr(inode, stat, request_mask);
         }
@@ -741,6 +745,28 @@ impl<'a> SetAttr<'a> {
 pub(crate) struct Kstat(bindings::kstat);
 
 impl Kstat {
+    /// Reports the chattr flags `fsflags` (`FS_*_FL`) that `statx` has
+    /// attribute bits for: immutable, append-only, no-dump, and that the
+    /// filesystem supports them (`stx_attributes_mask`), as tmpfs.
+    pub(crate) fn set_fileattr(&mut self, fsflags: u32) {
+        let mut attrs = 0;
+        if fsflags & bindings::FS_IMMUTABLE_FL != 0 {
+            attrs |= bindings::STATX_ATTR_IMMUTABLE;
+        }
+        if fsflags & bindings::FS_APPEND_FL != 0 {
+            attrs |= bindings::STATX_ATTR_APPEND;
+        }
+        if fsflags & bindings::FS_NODUMP_FL != 0 {
+            attrs |= bindings::STATX_ATTR_NODUMP;
+        }
+        self.0.attributes |= u64::from(attrs);
+        self.0.attributes_mask |= u64::from(
+            bindings::STATX_ATTR_IMMUTABLE
+                | bindings::STATX_ATTR_APPEND
+                | bindings::STATX_ATTR_NODUMP,
+        );
+    }
+
     /// Reports the O_DIRECT alignment of memory and offsets
     /// (`statx(STATX_DIOALIGN)`).
     pub(crate) fn set_dio_align(&mut self, align: u32) {

@@ -438,6 +438,30 @@ fn setflags(p: &std::path::Path, flags: i32) -> Result<(), i32> {
     }
 }
 
+/// `statx(2)`'s `stx_attributes` and `stx_attributes_mask` of `p`, masked
+/// to the three that chattr sets: immutable, append-only, no-dump.
+fn statx_attrs(p: &std::path::Path) -> Result<(u64, u64), String> {
+    const CHATTR: u64 = 0x10 | 0x20 | 0x40;
+    let c = CString::new(p.to_str().unwrap()).unwrap();
+    // SAFETY: Zeroed statx is a valid out-parameter.
+    let mut stx: libc::statx = unsafe { std::mem::zeroed() };
+    // SAFETY: Valid path and out-pointer.
+    let r = unsafe {
+        libc::statx(
+            libc::AT_FDCWD,
+            c.as_ptr(),
+            0,
+            libc::STATX_BASIC_STATS,
+            &mut stx,
+        )
+    };
+    ensure_eq!(r, 0, "statx: errno {}", last_errno());
+    Ok((
+        stx.stx_attributes & CHATTR,
+        stx.stx_attributes_mask & CHATTR,
+    ))
+}
+
 /// chattr +i/+a/+d/+A as tmpfs: flags are kept and shown, immutable and
 /// append-only are enforced, no-dump and no-atime are inherited from the
 /// directory, other flags are refused, and only CAP_LINUX_IMMUTABLE may
@@ -454,8 +478,13 @@ fn chattr_checks(m: &Mount) -> TestResult {
 
     // Immutable: no write open, truncate, unlink, rename, link, chmod,
     // xattr; reads work; the flag shows.
+    // statx shows the three flags it has bits for (the same values as
+    // the FS_*_FL ones), and says it can.
+    let all = (FS_IMMUTABLE_FL | FS_APPEND_FL | FS_NODUMP_FL) as u64;
+    ensure_eq!(statx_attrs(&f)?, (0, all));
     ensure_eq!(setflags(&f, FS_IMMUTABLE_FL), Ok(()));
     ensure_eq!(getflags(&f), Ok(FS_IMMUTABLE_FL));
+    ensure_eq!(statx_attrs(&f)?, (FS_IMMUTABLE_FL as u64, all));
     ensure_eq!(open(&f, libc::O_WRONLY, 0).map(close), Err(libc::EPERM));
     ensure_eq!(errno_of(&std::fs::remove_file(&f)), libc::EPERM);
     ensure_eq!(errno_of(&std::fs::rename(&f, m.path("g"))), libc::EPERM);
@@ -488,6 +517,7 @@ fn chattr_checks(m: &Mount) -> TestResult {
 
     // Append-only: only O_APPEND writes, no truncation or hole punching.
     ensure_eq!(setflags(&f, FS_APPEND_FL), Ok(()));
+    ensure_eq!(statx_attrs(&f)?, (FS_APPEND_FL as u64, all));
     ensure_eq!(open(&f, libc::O_WRONLY, 0).map(close), Err(libc::EPERM));
     let fd = open(&f, libc::O_WRONLY | libc::O_APPEND, 0).map_err(|e| format!("open: {e}"))?;
     let w = pwrite(fd, b"+".as_ptr(), 1, 0);
@@ -512,6 +542,7 @@ fn chattr_checks(m: &Mount) -> TestResult {
     std::fs::create_dir(&d).map_err(s)?;
     ensure_eq!(setflags(&d, FS_NODUMP_FL | FS_NOATIME_FL), Ok(()));
     ensure_eq!(getflags(&d), Ok(FS_NODUMP_FL | FS_NOATIME_FL));
+    ensure_eq!(statx_attrs(&d)?, (FS_NODUMP_FL as u64, all));
     std::fs::write(d.join("x"), b"x").map_err(s)?;
     std::fs::create_dir(d.join("sub")).map_err(s)?;
     ensure_eq!(getflags(&d.join("x")), Ok(FS_NODUMP_FL | FS_NOATIME_FL));
