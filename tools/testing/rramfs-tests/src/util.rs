@@ -593,3 +593,16 @@ pub fn nr_dirty_deficit() -> Result<i64, String> {
         .next_back()
         .map_or(0, |n| -n))
 }
+
+/// `statx(2)` of `p` asking for `mask`, or the errno.
+pub fn statx(p: &std::path::Path, mask: u32) -> Result<libc::statx, String> {
+    let c = std::ffi::CString::new(p.to_str().unwrap()).unwrap();
+    // SAFETY: Zeroed statx is a valid out-parameter.
+    let mut stx: libc::statx = unsafe { std::mem::zeroed() };
+    // SAFETY: Valid path and out-pointer.
+    let r = unsafe { libc::statx(libc::AT_FDCWD, c.as_ptr(), 0, mask, &mut stx) };
+    if r < 0 {
+        return Err(format!("statx: errno {}", last_errno()));
+    }
+    Ok(stx)
+}

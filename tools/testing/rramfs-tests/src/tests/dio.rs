@@ -56,20 +56,7 @@ fn dread(fd: i32, map: &Map, len: usize, off: i64) -> Result<usize, i32> {
 fn open_and_statx_dioalign() -> TestResult {
     let m = Mount::new("")?;
     let fd = dopen(&m, "f", 0)?;
-    let c = std::ffi::CString::new(m.path("f").to_str().unwrap()).unwrap();
-    // SAFETY: Zeroed statx is a valid out-parameter.
-    let mut stx: libc::statx = unsafe { std::mem::zeroed() };
-    // SAFETY: Valid path and out-pointer.
-    let r = unsafe {
-        libc::statx(
-            libc::AT_FDCWD,
-            c.as_ptr(),
-            0,
-            libc::STATX_DIOALIGN,
-            &mut stx,
-        )
-    };
-    ensure_eq!(r, 0);
+    let stx = statx(&m.path("f"), libc::STATX_DIOALIGN)?;
     ensure!(
         stx.stx_mask & libc::STATX_DIOALIGN != 0,
         "STATX_DIOALIGN not reported"
@@ -79,17 +66,7 @@ fn open_and_statx_dioalign() -> TestResult {
     close(fd);
     let m1 = Mount::new("dio_align=1")?;
     let fd = dopen(&m1, "f", 0)?;
-    let c = std::ffi::CString::new(m1.path("f").to_str().unwrap()).unwrap();
-    // SAFETY: As above.
-    unsafe {
-        libc::statx(
-            libc::AT_FDCWD,
-            c.as_ptr(),
-            0,
-            libc::STATX_DIOALIGN,
-            &mut stx,
-        )
-    };
+    let stx = statx(&m1.path("f"), libc::STATX_DIOALIGN)?;
     ensure_eq!(stx.stx_dio_offset_align, 1);
     close(fd);
     Ok(())

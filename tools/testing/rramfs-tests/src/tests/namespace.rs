@@ -442,20 +442,7 @@ fn setflags(p: &std::path::Path, flags: i32) -> Result<(), i32> {
 /// to the three that chattr sets: immutable, append-only, no-dump.
 fn statx_attrs(p: &std::path::Path) -> Result<(u64, u64), String> {
     const CHATTR: u64 = 0x10 | 0x20 | 0x40;
-    let c = CString::new(p.to_str().unwrap()).unwrap();
-    // SAFETY: Zeroed statx is a valid out-parameter.
-    let mut stx: libc::statx = unsafe { std::mem::zeroed() };
-    // SAFETY: Valid path and out-pointer.
-    let r = unsafe {
-        libc::statx(
-            libc::AT_FDCWD,
-            c.as_ptr(),
-            0,
-            libc::STATX_BASIC_STATS,
-            &mut stx,
-        )
-    };
-    ensure_eq!(r, 0, "statx: errno {}", last_errno());
+    let stx = statx(p, libc::STATX_BASIC_STATS)?;
     Ok((
         stx.stx_attributes & CHATTR,
         stx.stx_attributes_mask & CHATTR,
