@@ -52,11 +52,14 @@ if [ "$(cat "$copy/.rramfs-stamp" 2>/dev/null)" != "$stamp" ]; then
 	(cd "$src" && tar --exclude=./.git --exclude=./results -cf - .) | (cd "$copy" && tar -xf -) ||
 		die "copying $src failed"
 	sed -i -f "$here/rramfs.sed" "$copy/common/rc" "$copy/common/config"
-	# The change must have landed: no tmpfs case label left alone, and
-	# rramfs where fstests decides how to mount, mkfs and cycle-mount.
+	# The change must have landed: no tmpfs case label left alone,
+	# rramfs where fstests decides how to mount, mkfs and cycle-mount, and
+	# in _exclude_fs where there is one.
 	if grep -qE '^[[:space:]]*tmpfs\)' "$copy/common/rc" "$copy/common/config" ||
 		[ "$(grep -c 'tmpfs|rramfs' "$copy/common/rc")" -lt 8 ] ||
-		! grep -q '"\$FSTYP" == "rramfs"' "$copy/common/config"; then
+		! grep -q '"\$FSTYP" == "rramfs"' "$copy/common/config" ||
+		{ grep -q '^_exclude_fs()' "$copy/common/rc" &&
+			! grep -q '"tmpfs:rramfs"' "$copy/common/rc"; }; then
 		die "tools/testing/fstests/rramfs.sed did not apply to this xfstests; update it"
 	fi
 	make -C "$copy" -j"$(nproc)" >"$out/build.log" 2>&1 || {

@@ -8,3 +8,7 @@ s/^\([[:space:]]*\)tmpfs)/\1tmpfs|rramfs)/
 s/|tmpfs|/|tmpfs|rramfs|/
 s/|tmpfs)/|tmpfs|rramfs)/
 s/\[ "\$FSTYP" == "tmpfs" \]/[ "$FSTYP" == "tmpfs" ] || [ "$FSTYP" == "rramfs" ]/
+# _exclude_fs tmpfs: a test that does not suit tmpfs because every mount is
+# a new filesystem (generic/732 mounts the "same" one twice) does not suit
+# rramfs either.
+s/^\([[:space:]]*\)\[ "\$1" = "\$FSTYP" \] && \\$/\1{ [ "$1" = "$FSTYP" ] || [ "$1:$FSTYP" = "tmpfs:rramfs" ]; } \&\& \\/
