@@ -29,14 +29,36 @@ use crate::vfs::{AddressSpaceOperations, AddressSpaceOps, InodeLocked, LockedFol
 pub(crate) fn get_or_create(mapping: &Mapping, index: u64, len: usize) -> Result<LockedFolio> {
     match LockedFolio::lock_cached(mapping, index) {
         Some(folio) if folio.is_uptodate() => Ok(folio),
-        found => get_or_create_slow(mapping, index, len, found),
+        found => {
+            let mut err = ENOMEM;
+            get_or_create_slow(mapping, index, len, found, &mut err).ok_or(err)
+        }
     }
 }
 
 /// [`get_or_create`] for a folio that is not cached (`found` is `None`)
-/// or not uptodate.
+/// or not uptodate; `None` with the error in `err` on failure.
+///
+/// Not a `Result`: an `Option<LockedFolio>` comes back in two registers
+/// and a `Result` through memory, which the inlined fast path would then
+/// write its folio to as well (about 10 instructions per buffered write,
+/// `make attrib`).
 #[inline(never)]
 fn get_or_create_slow(
+    mapping: &Mapping,
+    index: u64,
+    len: usize,
+    found: Option<LockedFolio>,
+    err: &mut Error,
+) -> Option<LockedFolio> {
+    create(mapping, index, len, found)
+        .map_err(|e| *err = e)
+        .ok()
+}
+
+/// The body of [`get_or_create_slow`].
+#[inline(always)]
+fn create(
     mapping: &Mapping,
     index: u64,
     len: usize,

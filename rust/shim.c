@@ -308,35 +308,57 @@ unsigned int rramfs_mapping_max_folio_order(struct address_space *mapping)
 }
 
 /*
- * The folio caching @index, locked and referenced, with its geometry (as
- * rramfs_folio_geometry()); NULL if nothing is cached there.  Without
- * FGP_CREAT or FGP_NOWAIT, filemap_lock_folio() fails only with -ENOENT.
- * One call on the write path's fast path instead of three.
+ * The order and the flag fit below the page offset of the position; any
+ * folio order fits the mask (a folio is smaller than 2^(64 - PAGE_SHIFT)
+ * pages).
  */
-struct folio *rramfs_filemap_lock_folio(struct address_space *mapping, pgoff_t index,
-					loff_t *pos, size_t *size, bool *uptodate)
+static_assert(RRAMFS_GEO_ORDER_MASK << RRAMFS_GEO_ORDER_SHIFT < PAGE_SIZE);
+static_assert(RRAMFS_GEO_UPTODATE < 1 << RRAMFS_GEO_ORDER_SHIFT);
+
+/*
+ * A folio's geometry in one word (shim.h): its position, which is aligned
+ * to its size, so to a page, with its order and PG_uptodate below.
+ */
+static __always_inline u64 folio_geo(struct folio *folio)
+{
+	return (u64)folio_pos(folio) |
+	       (u64)folio_order(folio) << RRAMFS_GEO_ORDER_SHIFT |
+	       (folio_test_uptodate(folio) ? RRAMFS_GEO_UPTODATE : 0);
+}
+
+u64 rramfs_folio_geometry(struct folio *folio)
+{
+	return folio_geo(folio);
+}
+
+/*
+ * The folio caching @index, locked and referenced, with its geometry (see
+ * rramfs_folio_geometry()), in two registers; folio NULL if nothing is
+ * cached there.  Without FGP_CREAT or FGP_NOWAIT, filemap_lock_folio()
+ * fails only with -ENOENT.  One call on the write path's fast path.
+ */
+struct rramfs_folio_geo rramfs_filemap_lock_folio(struct address_space *mapping,
+						  pgoff_t index)
 {
 	struct folio *folio = filemap_lock_folio(mapping, index);
 
 	if (IS_ERR(folio))
-		return NULL;
-	rramfs_folio_geometry(folio, pos, size, uptodate);
-	return folio;
+		return (struct rramfs_folio_geo){ NULL, 0 };
+	return (struct rramfs_folio_geo){ folio, folio_geo(folio) };
 }
 
 /*
- * A referenced folio at @index with its geometry, or NULL: never creates
- * one.  One call on the read path's fast path instead of four.
+ * A referenced folio at @index with its geometry, or folio NULL: never
+ * creates one.  One call on the read path's fast path.
  */
-struct folio *rramfs_filemap_get_folio(struct address_space *mapping, pgoff_t index,
-				       loff_t *pos, size_t *size, bool *uptodate)
+struct rramfs_folio_geo rramfs_filemap_get_folio(struct address_space *mapping,
+						 pgoff_t index)
 {
 	struct folio *folio = filemap_get_folio(mapping, index);
 
 	if (IS_ERR(folio))
-		return NULL;
-	rramfs_folio_geometry(folio, pos, size, uptodate);
-	return folio;
+		return (struct rramfs_folio_geo){ NULL, 0 };
+	return (struct rramfs_folio_geo){ folio, folio_geo(folio) };
 }
 
 /* An exported function on 7.3, a static inline on 6.12. */
@@ -383,18 +405,6 @@ void rramfs_folio_unlock_put(struct folio *folio)
 	folio_put(folio);
 }
 
-void rramfs_folio_geometry(struct folio *folio, loff_t *pos, size_t *size,
-			   bool *uptodate)
-{
-	*pos = folio_pos(folio);
-	*size = folio_size(folio);
-	*uptodate = folio_test_uptodate(folio);
-}
-
-u64 rramfs_folio_nr_pages(struct folio *folio)
-{
-	return folio_nr_pages(folio);
-}
 
 void rramfs_folio_mark_uptodate(struct folio *folio)
 {

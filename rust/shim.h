@@ -87,11 +87,23 @@ void rramfs_mapping_init(struct address_space *mapping);
 void rramfs_inode_spin_lock(struct inode *inode);
 void rramfs_inode_spin_unlock(struct inode *inode);
 unsigned int rramfs_mapping_max_folio_order(struct address_space *mapping);
-struct folio *rramfs_filemap_lock_folio(struct address_space *mapping, pgoff_t index,
-					loff_t *pos, size_t *size, bool *uptodate);
+/*
+ * A folio's geometry in one word, so that a lookup returns it with the
+ * folio in two registers: the folio's file position (aligned to its size)
+ * with its order at RRAMFS_GEO_ORDER_SHIFT and PG_uptodate at bit 0.
+ */
+#define RRAMFS_GEO_UPTODATE	1
+#define RRAMFS_GEO_ORDER_SHIFT	1
+#define RRAMFS_GEO_ORDER_MASK	0x3f
+struct rramfs_folio_geo {
+	struct folio *folio;
+	u64 geo;
+};
+struct rramfs_folio_geo rramfs_filemap_lock_folio(struct address_space *mapping,
+						  pgoff_t index);
 struct folio *rramfs_filemap_alloc_folio(gfp_t gfp, unsigned int order);
-struct folio *rramfs_filemap_get_folio(struct address_space *mapping, pgoff_t index,
-				       loff_t *pos, size_t *size, bool *uptodate);
+struct rramfs_folio_geo rramfs_filemap_get_folio(struct address_space *mapping,
+						 pgoff_t index);
 size_t rramfs_copy_folio_from_iter_atomic(struct folio *folio, size_t offset,
 					  size_t bytes, struct iov_iter *i);
 size_t rramfs_copy_folio_to_iter(struct folio *folio, size_t offset,
@@ -100,9 +112,7 @@ void rramfs_file_accessed(struct file *file);
 struct address_space *rramfs_folio_mapping(struct folio *folio);
 void rramfs_folio_put(struct folio *folio);
 void rramfs_folio_unlock_put(struct folio *folio);
-void rramfs_folio_geometry(struct folio *folio, loff_t *pos, size_t *size,
-			   bool *uptodate);
-u64 rramfs_folio_nr_pages(struct folio *folio);
+u64 rramfs_folio_geometry(struct folio *folio);
 void rramfs_folio_mark_uptodate(struct folio *folio);
 void rramfs_folio_zero_segment(struct folio *folio, size_t start, size_t end);
 void rramfs_flush_dcache_folio(struct folio *folio);

@@ -37,6 +37,7 @@ mod aops;
 pub(crate) mod cred;
 mod file;
 mod file_ops;
+mod folio_geo;
 mod folio_ref;
 mod fs_type;
 mod inode;
@@ -60,6 +61,7 @@ pub(crate) use aops::{AddressSpaceOperations, AddressSpaceOps};
 pub(crate) use cred::Idmap;
 pub(crate) use file::File;
 pub(crate) use file_ops::{FileOperations, FileOps, SpliceFrom};
+use folio_geo::FolioGeo;
 pub(crate) use folio_ref::{clamp_page_copy, FolioRef};
 pub(crate) use fs_type::{
     register, unregister, FileSystem, FsContext, FsOps, InodeTables, NewSuperBlock, Param,

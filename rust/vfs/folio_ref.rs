@@ -4,7 +4,7 @@
 
 use core::ptr::NonNull;
 
-use super::{BatchPage, IovIter};
+use super::{BatchPage, FolioGeo, IovIter};
 use crate::bindings;
 
 /// A folio with one reference owned by this value and dropped with it.
@@ -15,15 +15,13 @@ use crate::bindings;
 ///
 /// # Invariants
 ///
-/// `ptr` is a folio on which this value owns one reference.  `pos` and
-/// `size` are its file offset and size, which cannot change while it is
+/// `ptr` is a folio on which this value owns one reference.  `geo` is its
+/// geometry: its file offset and size, which cannot change while it is
 /// referenced (a split needs every reference but the page cache's and its
-/// caller's); `uptodate` is its PG_uptodate when it was looked up.
+/// caller's), and its PG_uptodate when it was looked up.
 pub(crate) struct FolioRef {
     ptr: NonNull<bindings::folio>,
-    pos: i64,
-    size: usize,
-    uptodate: bool,
+    geo: FolioGeo,
 }
 
 impl FolioRef {
@@ -35,35 +33,30 @@ impl FolioRef {
     /// `mapping` is a live mapping.
     #[inline]
     pub(super) unsafe fn get(mapping: *mut bindings::address_space, index: usize) -> Option<Self> {
-        let (mut pos, mut size, mut uptodate) = (0, 0, false);
         // SAFETY: `mapping` is live by the safety requirements; the result
-        // is null or a folio with a reference that is now ours, whose
-        // geometry is filled in.
-        let f = unsafe {
-            bindings::rramfs_filemap_get_folio(mapping, index, &mut pos, &mut size, &mut uptodate)
+        // is a null folio or one with a reference that is now ours, with the
+        // shim's geometry.
+        let (ptr, geo) = unsafe {
+            let found = bindings::rramfs_filemap_get_folio(mapping, index);
+            (found.folio, FolioGeo::from_raw(found.geo))
         };
         // INVARIANT: Referenced, geometry read while referenced.
-        NonNull::new(f).map(|ptr| FolioRef {
-            ptr,
-            pos,
-            size,
-            uptodate,
-        })
+        NonNull::new(ptr).map(|ptr| FolioRef { ptr, geo })
     }
 
     /// Whether the folio's contents were valid (PG_uptodate) at the lookup.
     pub(crate) fn is_uptodate(&self) -> bool {
-        self.uptodate
+        self.geo.is_uptodate()
     }
 
     /// The file offset of the folio's first byte.
     pub(crate) fn pos(&self) -> i64 {
-        self.pos
+        self.geo.pos()
     }
 
     /// The folio's size in bytes.
     pub(crate) fn size(&self) -> usize {
-        self.size
+        self.geo.size()
     }
 
     /// Copies up to `bytes` from byte `offset` of the folio (clamped to

@@ -4,9 +4,11 @@
 //! state changes a write makes.  What a new folio costs (the mount's
 //! limits) is the filesystem's business, not this type's.
 
+use core::{cell::Cell, ptr::NonNull};
+
 use kernel::prelude::*;
 
-use super::{clamp_page_copy, BatchPage, InodeLocked, IovIter, Mapping};
+use super::{clamp_page_copy, BatchPage, FolioGeo, InodeLocked, IovIter, Mapping};
 use crate::bindings;
 
 /// A folio that is locked and referenced by this owner.
@@ -16,14 +18,12 @@ use crate::bindings;
 /// `folio` is a valid folio, locked by this owner, with one reference held
 /// by it; both are dropped by `Drop`.  It is in the page cache of a live
 /// rramfs inode, which it cannot leave while locked (truncation and
-/// eviction take the folio lock).  `pos` and `size` are its file offset
-/// and size, which cannot change while it is locked; `uptodate` mirrors its
+/// eviction take the folio lock).  `geo` is its geometry: its file offset
+/// and size, which cannot change while it is locked, and a mirror of its
 /// PG_uptodate, which only this owner can set while it holds the lock.
 pub(crate) struct LockedFolio {
-    folio: *mut bindings::folio,
-    pos: i64,
-    size: usize,
-    uptodate: core::cell::Cell<bool>,
+    folio: NonNull<bindings::folio>,
+    geo: Cell<FolioGeo>,
 }
 
 impl LockedFolio {
@@ -31,25 +31,17 @@ impl LockedFolio {
     /// May sleep: the caller holds no folio lock.
     #[inline]
     pub(crate) fn lock_cached(mapping: &Mapping, index: u64) -> Option<Self> {
-        let (mut pos, mut size, mut uptodate) = (0, 0, false);
-        // SAFETY: `mapping` is live; the result is null (absent) or a
-        // locked folio with a reference, whose geometry is filled in.
-        let f = unsafe {
-            bindings::rramfs_filemap_lock_folio(
-                mapping.as_raw(),
-                index as usize,
-                &mut pos,
-                &mut size,
-                &mut uptodate,
-            )
+        // SAFETY: `mapping` is live; the result is a null folio (absent)
+        // or a locked folio with a reference, with the shim's geometry.
+        let (folio, geo) = unsafe {
+            let found = bindings::rramfs_filemap_lock_folio(mapping.as_raw(), index as usize);
+            (found.folio, FolioGeo::from_raw(found.geo))
         };
         // INVARIANT: Found locked and referenced, geometry read under the
         // lock.
-        (!f.is_null()).then(|| LockedFolio {
-            folio: f,
-            pos,
-            size,
-            uptodate: core::cell::Cell::new(uptodate),
+        NonNull::new(folio).map(|folio| LockedFolio {
+            folio,
+            geo: Cell::new(geo),
         })
     }
 
@@ -89,16 +81,19 @@ impl LockedFolio {
     /// `folio` is a folio of an rramfs mapping, locked and referenced,
     /// both owned by the caller and handed over.
     pub(super) unsafe fn from_raw(folio: *mut bindings::folio) -> Self {
-        let (mut pos, mut size, mut uptodate) = (0, 0, false);
-        // SAFETY: By the safety requirements the folio is valid.
-        unsafe { bindings::rramfs_folio_geometry(folio, &mut pos, &mut size, &mut uptodate) };
+        // SAFETY: By the safety requirements the folio is valid (so not
+        // null); the geometry is the shim's for it.
+        let (folio, geo) = unsafe {
+            (
+                NonNull::new_unchecked(folio),
+                FolioGeo::from_raw(bindings::rramfs_folio_geometry(folio)),
+            )
+        };
         // INVARIANT: By the safety requirements; read while the folio is
         // locked.
         LockedFolio {
             folio,
-            pos,
-            size,
-            uptodate: core::cell::Cell::new(uptodate),
+            geo: Cell::new(geo),
         }
     }
 
@@ -106,37 +101,37 @@ impl LockedFolio {
     pub(crate) fn mapping(&self) -> &Mapping {
         // SAFETY: By the type invariants the folio is locked in the
         // mapping of a live rramfs inode, for as long as `self` is.
-        unsafe { Mapping::from_raw(bindings::rramfs_folio_mapping(self.folio)) }
+        unsafe { Mapping::from_raw(bindings::rramfs_folio_mapping(self.as_raw())) }
     }
 
     /// The raw folio, valid while `self` lives.
     pub(crate) fn as_raw(&self) -> *mut bindings::folio {
-        self.folio
+        self.folio.as_ptr()
     }
 
     /// The folio's size in bytes.
     pub(crate) fn size(&self) -> usize {
-        self.size
+        self.geo.get().size()
     }
 
     /// The file offset of the folio's first byte.
     pub(crate) fn pos(&self) -> i64 {
-        self.pos
+        self.geo.get().pos()
     }
 
     /// The page index of the folio's first page.
     pub(crate) fn index(&self) -> u64 {
-        (self.pos as u64) >> bindings::PAGE_SHIFT
+        (self.pos() as u64) >> bindings::PAGE_SHIFT
     }
 
     /// The number of pages in the folio.
     pub(crate) fn nr_pages(&self) -> u64 {
-        (self.size >> bindings::PAGE_SHIFT) as u64
+        self.geo.get().nr_pages()
     }
 
     /// Whether the folio's contents are valid.
     pub(crate) fn is_uptodate(&self) -> bool {
-        self.uptodate.get()
+        self.geo.get().is_uptodate()
     }
 
     /// Zeroes `[start, end)` of the folio (byte offsets within it).
@@ -144,22 +139,24 @@ impl LockedFolio {
         if start < end {
             // SAFETY: The folio is valid and locked; the range is checked to
             // be inside it by the shim's `folio_zero_segment`.
-            unsafe { bindings::rramfs_folio_zero_segment(self.folio, start, end) };
+            unsafe { bindings::rramfs_folio_zero_segment(self.as_raw(), start, end) };
         }
     }
 
     /// Makes a folio that is not uptodate uptodate and dirty, after all of
     /// it was written (dirty keeps it in the cache: it is the storage).
-    #[inline]
+    // Always inline: a call would need `self` in memory, on the write
+    // path's fast path too.
+    #[inline(always)]
     pub(crate) fn mark_uptodate(&self) {
         if !self.is_uptodate() {
             // SAFETY: The folio is locked (type invariants) and, by the
             // caller, fully initialised.
             unsafe {
-                bindings::rramfs_folio_mark_uptodate(self.folio);
-                bindings::folio_mark_dirty(self.folio);
+                bindings::rramfs_folio_mark_uptodate(self.as_raw());
+                bindings::folio_mark_dirty(self.as_raw());
             }
-            self.uptodate.set(true);
+            self.geo.set(self.geo.get().uptodate());
         }
     }
 
@@ -187,11 +184,16 @@ impl LockedFolio {
         bytes: usize,
         from: &mut IovIter<'_>,
     ) -> usize {
-        let bytes = bytes.min(self.size.saturating_sub(offset));
+        let bytes = bytes.min(self.size().saturating_sub(offset));
         // SAFETY: The folio is locked and referenced (type invariants) and
         // `[offset, offset + bytes)` lies inside it; `from` is live.
         unsafe {
-            bindings::rramfs_copy_folio_from_iter_atomic(self.folio, offset, bytes, from.as_raw())
+            bindings::rramfs_copy_folio_from_iter_atomic(
+                self.as_raw(),
+                offset,
+                bytes,
+                from.as_raw(),
+            )
         }
     }
 
@@ -207,12 +209,12 @@ impl LockedFolio {
         poff: usize,
         len: usize,
     ) -> usize {
-        let len = clamp_page_copy(self.size, foff, poff, len);
+        let len = clamp_page_copy(self.size(), foff, poff, len);
         if len > 0 {
             // SAFETY: The folio is locked and referenced, the page held by
             // its batch, and both ranges lie inside one page of each.
             unsafe {
-                bindings::rramfs_copy_page_to_folio(self.folio, foff, page.as_raw(), poff, len)
+                bindings::rramfs_copy_page_to_folio(self.as_raw(), foff, page.as_raw(), poff, len)
             };
         }
         len
@@ -236,7 +238,7 @@ impl LockedFolio {
         // A call only where the architecture needs one (not x86).
         if bindings::ARCH_IMPLEMENTS_FLUSH_DCACHE_PAGE {
             // SAFETY: The folio is valid.
-            unsafe { bindings::rramfs_flush_dcache_folio(self.folio) };
+            unsafe { bindings::rramfs_flush_dcache_folio(self.as_raw()) };
         }
         if !self.is_uptodate() {
             self.zero(offset + copied, offset + len);
@@ -255,13 +257,13 @@ impl LockedFolio {
             locked.set_size(end);
         }
         // SAFETY: The folio is valid; it holds the only copy of the data.
-        unsafe { bindings::folio_mark_dirty(self.folio) };
+        unsafe { bindings::folio_mark_dirty(self.as_raw()) };
     }
 }
 
 impl Drop for LockedFolio {
     fn drop(&mut self) {
         // SAFETY: By the type invariants we hold the lock and a reference.
-        unsafe { bindings::rramfs_folio_unlock_put(self.folio) };
+        unsafe { bindings::rramfs_folio_unlock_put(self.as_raw()) };
     }
 }
