@@ -44,16 +44,15 @@ pub(crate) fn perform_write(
     let st = &fsi.stats;
     stats::inc(&st.write_calls);
 
-    // A chunk ends at the end of the largest folio the mapping may use;
-    // asked for only when a chunk reaches past its first page (see below).
-    let mut chunk = 0usize;
-    let mut written = 0usize;
     let mut status = Ok(());
     // The bytes a short copy reached, for the retry of its chunk (see
-    // `discard_short_copy`); `usize::MAX` otherwise.
+    // `drop_discarded`); `usize::MAX` otherwise.
     let mut cap = usize::MAX;
-    // What is left of `from`: only the copies below advance it.
-    let mut count = from.count();
+    // What is left of `from`: only the copies below advance it, so what
+    // was written is `total - count`.  (Few values live across the loop:
+    // each one more is a stack spill on the fast path.)
+    let total = from.count();
+    let mut count = total;
     while count > 0 {
         let index = (pos as u64) >> bindings::PAGE_SHIFT;
         let page_left = bindings::PAGE_SIZE - (pos as usize & (bindings::PAGE_SIZE - 1));
@@ -63,9 +62,9 @@ pub(crate) fn perform_write(
         let mut bytes = if count <= page_left {
             count
         } else {
-            if chunk == 0 {
-                chunk = bindings::PAGE_SIZE << mapping.max_folio_order();
-            }
+            // A chunk ends at the end of the largest folio the mapping may
+            // use.
+            let chunk = bindings::PAGE_SIZE << mapping.max_folio_order();
             // Only a chunk that leaves its page can be capped: a folio
             // within one page keeps no page past EOF.
             let capped = count.min(chunk - (pos as usize & (chunk - 1))).min(cap);
@@ -91,7 +90,9 @@ pub(crate) fn perform_write(
             }
         };
         let offset = (pos - folio.pos()) as usize;
-        bytes = bytes.min(folio.size() - offset);
+        // The copy's own clamp (`offset` is inside the folio), which the
+        // compiler then computes once.
+        bytes = bytes.min(folio.size().saturating_sub(offset));
         let was_new = !folio.is_uptodate();
 
         folio.prepare_write(offset, bytes);
@@ -144,7 +145,6 @@ pub(crate) fn perform_write(
             continue;
         }
         pos += copied as i64;
-        written += copied;
         count -= copied;
         // A fatal signal ends a long write between chunks (and a slow-path
         // retry, above); cond_resched() lets others run between them.  Not
@@ -159,6 +159,7 @@ pub(crate) fn perform_write(
         }
     }
 
+    let written = total - count;
     stats::add(&st.write_bytes, written as u64);
     iocb.set_pos(pos);
     match (written, status) {
