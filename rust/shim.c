@@ -313,17 +313,19 @@ unsigned int rramfs_mapping_max_folio_order(struct address_space *mapping)
  * pages).
  */
 static_assert(RRAMFS_GEO_ORDER_MASK << RRAMFS_GEO_ORDER_SHIFT < PAGE_SIZE);
-static_assert(RRAMFS_GEO_UPTODATE < 1 << RRAMFS_GEO_ORDER_SHIFT);
+static_assert((RRAMFS_GEO_UPTODATE | RRAMFS_GEO_DIRTY) < 1 << RRAMFS_GEO_ORDER_SHIFT);
 
 /*
  * A folio's geometry in one word (shim.h): its position, which is aligned
- * to its size, so to a page, with its order and PG_uptodate below.
+ * to its size, so to a page, with its order, PG_uptodate and PG_dirty
+ * below.
  */
 static __always_inline u64 folio_geo(struct folio *folio)
 {
 	return (u64)folio_pos(folio) |
 	       (u64)folio_order(folio) << RRAMFS_GEO_ORDER_SHIFT |
-	       (folio_test_uptodate(folio) ? RRAMFS_GEO_UPTODATE : 0);
+	       (folio_test_uptodate(folio) ? RRAMFS_GEO_UPTODATE : 0) |
+	       (folio_test_dirty(folio) ? RRAMFS_GEO_DIRTY : 0);
 }
 
 u64 rramfs_folio_geometry(struct folio *folio)

@@ -90,10 +90,11 @@ unsigned int rramfs_mapping_max_folio_order(struct address_space *mapping);
 /*
  * A folio's geometry in one word, so that a lookup returns it with the
  * folio in two registers: the folio's file position (aligned to its size)
- * with its order at RRAMFS_GEO_ORDER_SHIFT and PG_uptodate at bit 0.
+ * with PG_uptodate and PG_dirty in bits 0 and 1 and its order above them.
  */
 #define RRAMFS_GEO_UPTODATE	1
-#define RRAMFS_GEO_ORDER_SHIFT	1
+#define RRAMFS_GEO_DIRTY	2
+#define RRAMFS_GEO_ORDER_SHIFT	2
 #define RRAMFS_GEO_ORDER_MASK	0x3f
 struct rramfs_folio_geo {
 	struct folio *folio;

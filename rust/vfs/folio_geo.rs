@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A folio's geometry as the shim returns it, in one word.
+//! A folio's geometry and state as the shim returns them, in one word.
 
 use crate::bindings;
 
-/// A folio's file position, size and PG_uptodate.
+/// A folio's file position, size, PG_uptodate and PG_dirty.
 ///
 /// The shim packs them into one word (`rramfs_folio_geometry()`) so that a
 /// lookup returns the folio and its geometry in two registers: no
@@ -14,9 +14,10 @@ use crate::bindings;
 ///
 /// The word is a folio's file position, which is aligned to the folio's
 /// size and so to a page, with the folio's order in the
-/// `RRAMFS_GEO_ORDER_MASK` bits at `RRAMFS_GEO_ORDER_SHIFT` and
-/// `RRAMFS_GEO_UPTODATE` set if the folio was uptodate; no other bit below
-/// the page offset is set.
+/// `RRAMFS_GEO_ORDER_MASK` bits at `RRAMFS_GEO_ORDER_SHIFT`,
+/// `RRAMFS_GEO_UPTODATE` set if the folio was uptodate and
+/// `RRAMFS_GEO_DIRTY` if it was dirty; no other bit below the page offset
+/// is set.
 #[derive(Clone, Copy)]
 pub(crate) struct FolioGeo(u64);
 
@@ -71,10 +72,23 @@ impl FolioGeo {
         self.0 & u64::from(bindings::RRAMFS_GEO_UPTODATE) != 0
     }
 
+    /// Whether the folio was dirty.
+    #[inline(always)]
+    pub(crate) fn is_dirty(self) -> bool {
+        self.0 & u64::from(bindings::RRAMFS_GEO_DIRTY) != 0
+    }
+
     /// The same folio, uptodate.
     #[inline(always)]
     pub(super) fn uptodate(self) -> Self {
-        // INVARIANT: Only the flag changes.
+        // INVARIANT: Only a flag changes.
         FolioGeo(self.0 | u64::from(bindings::RRAMFS_GEO_UPTODATE))
+    }
+
+    /// The same folio, dirty.
+    #[inline(always)]
+    pub(super) fn dirty(self) -> Self {
+        // INVARIANT: Only a flag changes.
+        FolioGeo(self.0 | u64::from(bindings::RRAMFS_GEO_DIRTY))
     }
 }

@@ -29,6 +29,7 @@ crate::tests![
     short_write_keeps_dirty_accounting,
     fallocate_enospc_keeps_dirty_accounting,
     held_folio_truncation_keeps_dirty_accounting,
+    cache_drops_keep_data,
     leases,
 ];
 
@@ -839,6 +840,65 @@ fn held_folio_truncation_keeps_dirty_accounting() -> TestResult {
         ensure_eq!(m.stats()?.get("blocks_used"), 0);
         Ok(())
     })
+}
+
+/// Nothing but truncation drops an rramfs folio: the page cache is the
+/// storage, so a folio is dirty from the moment it holds data, and what
+/// the kernel drops as clean cache (POSIX_FADV_DONTNEED, drop_caches)
+/// stays.  One page for each way a folio gets its data: a write into a
+/// new folio, a rewrite, preallocation, a read fault on a hole, a write
+/// fault on a hole, an O_DIRECT write; contents and charges are checked
+/// after the drops.
+fn cache_drops_keep_data() -> TestResult {
+    let m = Mount::new("")?;
+    let fd = mkfile(&m, "f", &[])?;
+    let mut want = pattern(21, 0, 2 * PAGE);
+    ensure_eq!(pwrite(fd, want.as_ptr(), want.len(), 0), Ok(want.len()));
+    // The rewrite finds its folio uptodate.
+    let re = pattern(22, 0, 100);
+    ensure_eq!(pwrite(fd, re.as_ptr(), re.len(), 7), Ok(re.len()));
+    want[7..107].copy_from_slice(&re);
+    ensure_eq!(fallocate(fd, 0, 2 * PAGE as i64, PAGE as i64), Ok(()));
+    ensure_eq!(ftruncate(fd, 6 * PAGE as i64), Ok(()));
+    want.resize(6 * PAGE, 0);
+    {
+        let map = Map::new(
+            6 * PAGE,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_SHARED,
+            fd,
+            0,
+        )?;
+        // A read fault on the hole at page 3, a write fault at page 4.
+        ensure_eq!(map.slice()[3 * PAGE], 0);
+        // SAFETY: Inside the writable shared mapping.
+        unsafe { *map.ptr.add(4 * PAGE + 5) = 0xa5 };
+        want[4 * PAGE + 5] = 0xa5;
+    }
+    let direct = open(&m.path("f"), libc::O_RDWR | libc::O_DIRECT, 0)
+        .map_err(|e| format!("open O_DIRECT: errno {e}"))?;
+    let buf = anon(PAGE)?;
+    let dio = pattern(23, 0, PAGE);
+    // SAFETY: `buf` is a writable page.
+    unsafe { std::ptr::copy_nonoverlapping(dio.as_ptr(), buf.ptr, PAGE) };
+    ensure_eq!(pwrite(direct, buf.ptr, PAGE, 5 * PAGE as i64), Ok(PAGE));
+    close(direct);
+    want[5 * PAGE..].copy_from_slice(&dio);
+
+    let (blocks, used) = (fblocks(fd), m.stats()?.get("blocks_used"));
+    ensure!(blocks >= 6 * 8, "{blocks} blocks for 6 pages");
+    // SAFETY: Plain syscall on our fd.
+    let r = unsafe { libc::posix_fadvise(fd, 0, 0, libc::POSIX_FADV_DONTNEED) };
+    ensure_eq!(r, 0);
+    std::fs::write("/proc/sys/vm/drop_caches", "3").map_err(|e| e.to_string())?;
+    ensure!(
+        read_at(fd, 0, 6 * PAGE)? == want,
+        "data lost to a cache drop"
+    );
+    ensure_eq!(fblocks(fd), blocks);
+    ensure_eq!(m.stats()?.get("blocks_used"), used);
+    close(fd);
+    Ok(())
 }
 
 /// File leases (`fcntl(F_SETLEASE)`), as tmpfs has them: on 7.3 a
