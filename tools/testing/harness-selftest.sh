@@ -27,6 +27,9 @@
 #   harness::detects_kernel_bug       a module whose Rust code panics (BUG)
 #   harness::detects_missing_smap     a guest CPU without SMAP
 #   harness::vm_timeout_ends_qemu     a hung guest: timed out, QEMU gone
+#   harness::guest_watchdog_dumps_hang a hung command: the guest's watchdog
+#                                     (before the host's timeout) leaves
+#                                     the blocked tasks for the judge
 set -uo pipefail
 . "$(dirname "$0")/../config.sh"
 verdict=$RRAMFS_ROOT/tools/testing/verdict.sh
@@ -255,5 +258,19 @@ if [ $rc != 0 ] && [ "$left" = 0 ]; then
 	result harness::vm_timeout_ends_qemu 1
 else
 	result harness::vm_timeout_ends_qemu 0 "run exit $rc, $left QEMU process(es) left running"
+	pkill -f "qemu-system.*$out"
+fi
+
+# A command that hangs in the guest with only the host's timeout given:
+# the guest's watchdog fires first (run.sh derives it) and the judge
+# prints the blocked tasks (sysrq-w) from the log it left.
+out=$tmp/hungcmd
+RRAMFS_VM_TIMEOUT=360 RRAMFS_VM_OUT=$out "$RRAMFS_ROOT/tools/vm/run.sh" -- 'sleep 3000' >"$tmp/hungcmd.log" 2>&1
+rc=$?
+if [ $rc != 0 ] && grep -q 'guest log at the timeout' "$tmp/hungcmd.log" &&
+	grep -q 'sysrq: Show Blocked State' "$out/dmesg.timeout"; then
+	result harness::guest_watchdog_dumps_hang 1
+else
+	result harness::guest_watchdog_dumps_hang 0 "run exit $rc, dmesg.timeout $([ -f "$out/dmesg.timeout" ] && echo present || echo missing); see $tmp/hungcmd.log"
 	pkill -f "qemu-system.*$out"
 fi

@@ -31,13 +31,13 @@ fi
 
 [ "$(cat "$out/unload" 2>/dev/null)" = ok ] && ok=1 || ok=0
 result vm::module_unload $ok "$(cat "$out/unload" 2>/dev/null || echo 'run did not finish')"
-read -r acq rel <"$out/pins" 2>/dev/null
+read -r acq rel 2>/dev/null <"$out/pins"
 [ -n "${acq:-}" ] && [ "$acq" = "${rel:-}" ] && ok=1 || ok=0
 result vm::foll_pin_balance $ok "nr_foll_pin_acquired=${acq:-?} nr_foll_pin_released=${rel:-?}"
 
 # Slab within 8 MiB of where it started (lockdep, 9p and the test tools
 # themselves move it a little), and the unevictable page cache within 1 MiB.
-if read -r slab0 slab1 unev0 unev1 <"$out/memory" 2>/dev/null; then
+if read -r slab0 slab1 unev0 unev1 2>/dev/null <"$out/memory"; then
 	if [ "$slab1" -le $((slab0 + 8192)) ] && [ "$unev1" -le $((unev0 + 1024)) ]; then ok=1; else ok=0; fi
 	result vm::memory_returned $ok "Slab ${slab0} -> ${slab1} kB, Unevictable ${unev0} -> ${unev1} kB"
 	echo "vm: Slab ${slab0} -> ${slab1} kB, Unevictable ${unev0} -> ${unev1} kB" >&2

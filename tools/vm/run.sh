@@ -13,6 +13,9 @@
 #   -k  an extra module to insert before COMMAND (harness self-tests)
 # Environment: KDIR, RRAMFS_ACCEL=tcg|kvm (tcg: -cpu max, which has SMAP),
 #   RRAMFS_VM_MEM (2G), RRAMFS_VM_CPUS (2), RRAMFS_VM_TIMEOUT seconds (3600),
+#   RRAMFS_GUEST_TIMEOUT seconds for the guest's watchdog (default: 180 s,
+#   or half, less than RRAMFS_VM_TIMEOUT, so that a hung command leaves
+#   its blocked tasks in dmesg.timeout before the host kills the VM),
 #   RRAMFS_QEMU_OPTS extra QEMU options (e.g. -icount for benchmarks),
 #   RRAMFS_VM_OUT directory for the run's files (default: a new temp dir),
 #   RRAMFS_KO another rramfs.ko to test (default: the one built here).
@@ -40,6 +43,10 @@ ko=${RRAMFS_KO:-$RRAMFS_ROOT/rramfs.ko}
 [ -f "$bzimage" ] || die "no kernel image at $bzimage"
 [ -f "$ko" ] || die "no $ko: run make first"
 
+vm_timeout=${RRAMFS_VM_TIMEOUT:-3600}
+guest_margin=$((vm_timeout / 2 < 180 ? vm_timeout / 2 : 180))
+guest_timeout=${RRAMFS_GUEST_TIMEOUT:-$((vm_timeout - guest_margin))}
+
 out=${RRAMFS_VM_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/rramfs-vm.XXXXXX")}
 mkdir -p "$out"
 rm -f "$out"/{rc,smap,dmesg,unload}
@@ -52,7 +59,7 @@ printf '%s\n' "$@" >"$out/cmd"
 	echo "EXTRA_KOS='${extra_kos[*]}'"
 	echo "ROOT=$RRAMFS_ROOT"
 	echo "CACHE=$RRAMFS_CACHE"
-	echo "GUEST_TIMEOUT=${RRAMFS_GUEST_TIMEOUT:-3000}"
+	echo "GUEST_TIMEOUT=$guest_timeout"
 } >"$out/env"
 
 # vng runs its helpers (virtme-run, virtme-ng-init) from PATH.
@@ -84,7 +91,7 @@ else
 	# Not --foreground: then timeout signals its whole process group, so
 	# QEMU (which vng starts in it) ends too; with --foreground only vng
 	# would, leaving a hung guest's QEMU running after the run is judged.
-	timeout -k 30 "${RRAMFS_VM_TIMEOUT:-3600}" \
+	timeout -k 30 "$vm_timeout" \
 		"$VENV/bin/vng" "${vng_args[@]}" --exec "bash $RRAMFS_ROOT/tools/vm/guest.sh $out" </dev/null
 fi
 vng_rc=$?
