@@ -121,6 +121,23 @@ impl FileOps {
     }
 }
 
+/// The `file_operations` of every rramfs directory: the kernel's
+/// `simple_dir_operations` (entries are read from the dcache, as in
+/// ramfs), plus leases, which on 7.3 also give directory delegations
+/// (`F_SETDELEG`) as tmpfs's directories have them; the VFS breaks a
+/// delegation when someone changes the directory.
+pub(super) static DIR_FILE_OPS: FileOps = FileOps(bindings::file_operations {
+    open: Some(bindings::dcache_dir_open),
+    release: Some(bindings::dcache_dir_close),
+    llseek: Some(bindings::dcache_dir_lseek),
+    read: Some(bindings::generic_read_dir),
+    iterate_shared: Some(bindings::dcache_readdir),
+    fsync: Some(bindings::noop_fsync),
+    setlease: Some(bindings::generic_setlease),
+    // SAFETY: All-zero is a valid `file_operations`.
+    ..unsafe { core::mem::zeroed() }
+});
+
 /// `file_operations::open` of files that support O_DIRECT.
 ///
 /// # Safety

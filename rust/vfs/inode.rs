@@ -12,6 +12,7 @@ use kernel::types::Opaque;
 
 use core::ffi::CStr;
 
+use super::file_ops::DIR_FILE_OPS;
 use super::{
     kver, to_result, Idmap, InodeLock, InodeLocked, InodeReadLock, Mapping, Registered, SuperBlock,
 };
@@ -195,8 +196,7 @@ impl NewInode {
                 }
                 bindings::S_IFDIR => {
                     (*inode).i_op = &t.dir.0;
-                    // Entries are read from the dcache.
-                    (*inode).__bindgen_anon_3.i_fop = &bindings::simple_dir_operations;
+                    (*inode).__bindgen_anon_3.i_fop = &DIR_FILE_OPS.0;
                     // Two links: its name and ".".
                     bindings::inc_nlink(inode);
                 }

@@ -31,6 +31,7 @@ crate::tests![
     held_folio_truncation_keeps_dirty_accounting,
     cache_drops_keep_data,
     leases,
+    directory_delegations,
 ];
 
 fn mkfile(m: &Mount, name: &str, data: &[u8]) -> Result<i32, String> {
@@ -925,6 +926,99 @@ fn leases() -> TestResult {
         ensure_eq!(fcntl(fd, libc::F_SETLEASE, libc::F_UNLCK), 0);
         ensure_eq!(fcntl(fd, libc::F_GETLEASE, 0), libc::F_UNLCK);
         close(fd);
+    }
+    Ok(())
+}
+
+// fcntl(2) delegations (uapi/linux/fcntl.h, 7.3; not in the libc crate).
+const F_GETDELEG: i32 = 1024 + 15;
+const F_SETDELEG: i32 = 1024 + 16;
+
+#[repr(C)]
+struct Delegation {
+    d_flags: u32,
+    d_type: u16,
+    pad: u16,
+}
+
+/// Directory delegations (`F_SETDELEG` on a directory, 7.3), as tmpfs
+/// has them: a read delegation is granted, reported, and broken when
+/// another process creates an entry (the holder gets SIGIO, gives it up,
+/// and the create completes).  fstests' generic/786 and 787 need them.
+/// On a kernel without them, rramfs refuses as tmpfs does.
+fn directory_delegations() -> TestResult {
+    let deleg = |fd: i32, cmd: i32, d_type: i32| -> Result<i32, i32> {
+        let mut d = Delegation {
+            d_flags: 0,
+            d_type: d_type as u16,
+            pad: 0,
+        };
+        // SAFETY: fcntl with a pointer to a `struct delegation` of ours.
+        let r = unsafe { libc::fcntl(fd, cmd, &mut d as *mut Delegation) };
+        if r < 0 {
+            Err(last_errno())
+        } else {
+            Ok(i32::from(d.d_type))
+        }
+    };
+    // SIGIO stays pending for sigtimedwait below (each test is a process
+    // of its own, single-threaded).
+    // SAFETY: Plain signal-mask calls on a local set.
+    let set = unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGIO);
+        libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        set
+    };
+    let granted = std::cell::RefCell::new(Vec::new());
+    on_tmpfs_then_rramfs(0o755, |m| {
+        let dir = m.path("d");
+        std::fs::create_dir(&dir).map_err(|e| e.to_string())?;
+        let fd =
+            open(&dir, libc::O_RDONLY | libc::O_DIRECTORY, 0).map_err(|e| format!("open: {e}"))?;
+        let set_r = deleg(fd, F_SETDELEG, libc::F_RDLCK);
+        granted.borrow_mut().push(set_r);
+        if set_r.is_err() {
+            close(fd);
+            return Ok(());
+        }
+        ensure_eq!(deleg(fd, F_GETDELEG, 0), Ok(libc::F_RDLCK));
+        // Another process creates an entry: it waits for the break.
+        let path = CString::new(dir.join("new").to_str().unwrap()).unwrap();
+        // SAFETY: Plain fork; the child only creates the file and exits.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            // SAFETY: A valid path; leaves the child.
+            unsafe {
+                let r = libc::open(path.as_ptr(), libc::O_CREAT | libc::O_WRONLY, 0o644);
+                libc::_exit(if r >= 0 { 0 } else { 1 });
+            }
+        }
+        let wait = libc::timespec {
+            tv_sec: 60,
+            tv_nsec: 0,
+        };
+        // SAFETY: Waits for the pending SIGIO; no siginfo wanted.
+        let sig = unsafe { libc::sigtimedwait(&set, std::ptr::null_mut(), &wait) };
+        ensure_eq!(deleg(fd, F_SETDELEG, libc::F_UNLCK), Ok(libc::F_UNLCK));
+        let mut st = 0;
+        // SAFETY: Our child.
+        unsafe { libc::waitpid(pid, &mut st, 0) };
+        ensure!(sig == libc::SIGIO, "no SIGIO for the break ({sig})");
+        ensure!(
+            libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 0,
+            "create under a delegation failed ({st:#x})"
+        );
+        ensure!(dir.join("new").exists(), "the new entry is missing");
+        ensure_eq!(deleg(fd, F_GETDELEG, 0), Ok(libc::F_UNLCK));
+        close(fd);
+        Ok(())
+    })?;
+    let granted = granted.into_inner();
+    ensure_eq!(granted[1], granted[0], "rramfs and tmpfs differ");
+    if kernel_at_least(7, 3) {
+        ensure_eq!(granted[0], Ok(libc::F_RDLCK), "tmpfs");
     }
     Ok(())
 }
