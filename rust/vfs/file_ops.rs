@@ -123,9 +123,10 @@ impl FileOps {
 
 /// The `file_operations` of every rramfs directory: the kernel's
 /// `simple_dir_operations` (entries are read from the dcache, as in
-/// ramfs), plus leases, which on 7.3 also give directory delegations
-/// (`F_SETDELEG`) as tmpfs's directories have them; the VFS breaks a
-/// delegation when someone changes the directory.
+/// ramfs), plus `setlease`, through which 7.3 grants directory
+/// delegations (`F_SETDELEG`; F_SETLEASE refuses directories) as on
+/// tmpfs's directories; the VFS breaks a delegation when someone changes
+/// the directory.
 pub(super) static DIR_FILE_OPS: FileOps = FileOps(bindings::file_operations {
     open: Some(bindings::dcache_dir_open),
     release: Some(bindings::dcache_dir_close),
