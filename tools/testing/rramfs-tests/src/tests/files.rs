@@ -743,6 +743,10 @@ fn short_write_keeps_dirty_accounting() -> TestResult {
             ensure_eq!(pwrite(fd, src, LEN - 100, at as i64), Ok(n));
             ensure_eq!(fsize(fd), (at + n) as i64);
             ensure_eq!(read_at(fd, at as i64, n)?, data[100..mapped].to_vec());
+            // No page wholly past the new EOF was kept (the large folio
+            // the copy fell short in was dropped, the chunk retried in one
+            // it fills): a kept one could not be split off later either.
+            ensure_eq!(fblocks(fd), (at + n).div_ceil(PAGE) as i64 * 8);
             // Split the folios: a hole at the start, then a truncation
             // inside the written range.
             let punch = libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE;
