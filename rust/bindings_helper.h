@@ -11,6 +11,7 @@
  */
 #include <linux/capability.h>
 #include <linux/dcache.h>
+#include <linux/exportfs.h>
 #include <linux/fs.h>
 #include <linux/fileattr.h>
 #include <linux/filelock.h>
@@ -19,6 +20,7 @@
 #include <linux/namei.h>
 #include <linux/pagemap.h>
 #include <linux/posix_acl.h>
+#include <linux/random.h>
 #include <linux/rwsem.h>
 #include <linux/seq_file.h>
 #include <linux/splice.h>

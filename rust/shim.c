@@ -173,22 +173,60 @@ int rramfs_fc_error(struct fs_context *fc, const void *args)
 
 static struct dentry *rramfs_debugfs_root;
 
+/*
+ * Inodes come from a cache of their own, as tmpfs's: struct rramfs_inode
+ * adds what struct inode lacks.  Charged to the creator's memory cgroup.
+ */
+static struct kmem_cache *rramfs_inode_cachep;
+
+static void rramfs_inode_init_once(void *p)
+{
+	struct rramfs_inode *ri = p;
+
+	inode_init_once(&ri->vfs_inode);
+}
+
+struct inode *rramfs_alloc_inode(struct super_block *sb)
+{
+	struct rramfs_inode *ri;
+
+	ri = alloc_inode_sb(sb, rramfs_inode_cachep, GFP_KERNEL);
+	return ri ? &ri->vfs_inode : NULL;
+}
+
+void rramfs_free_inode(struct inode *inode)
+{
+	kmem_cache_free(rramfs_inode_cachep,
+			container_of(inode, struct rramfs_inode, vfs_inode));
+}
+
 int rramfs_register(const struct rramfs_fs_ops *ops)
 {
 	int err;
 
 	rramfs_ops = ops;
+	rramfs_inode_cachep = kmem_cache_create("rramfs_inode_cache",
+				sizeof(struct rramfs_inode), 0,
+				SLAB_RECLAIM_ACCOUNT | SLAB_ACCOUNT,
+				rramfs_inode_init_once);
+	if (!rramfs_inode_cachep)
+		return -ENOMEM;
 	err = register_filesystem(&rramfs_fs_type);
-
-	if (!err)
-		rramfs_debugfs_root = debugfs_create_dir("rramfs", NULL);
-	return err;
+	if (err) {
+		kmem_cache_destroy(rramfs_inode_cachep);
+		return err;
+	}
+	rramfs_debugfs_root = debugfs_create_dir("rramfs", NULL);
+	return 0;
 }
 
 void rramfs_unregister(void)
 {
 	debugfs_remove(rramfs_debugfs_root);
 	unregister_filesystem(&rramfs_fs_type);
+	/* free_inode runs after an RCU grace period: wait for the last. */
+	rcu_barrier();
+	kmem_cache_destroy(rramfs_inode_cachep);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -561,6 +599,19 @@ struct dentry *rramfs_file_dentry(const struct file *file)
 void rramfs_inode_set_next_ino(struct inode *inode)
 {
 	inode->i_ino = get_next_ino();
+}
+
+void rramfs_inode_hash_once(struct inode *inode, u64 hashval)
+{
+	/* A C static: 6.12's Rust has no static spinlock. */
+	static DEFINE_SPINLOCK(lock);
+
+	if (!inode_unhashed(inode))
+		return;
+	spin_lock(&lock);
+	if (inode_unhashed(inode))
+		__insert_inode_hash(inode, hashval);
+	spin_unlock(&lock);
 }
 
 struct dentry *rramfs_d_alloc_sibling(struct dentry *dentry)

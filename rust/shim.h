@@ -10,6 +10,7 @@
 #ifndef RRAMFS_SHIM_H
 #define RRAMFS_SHIM_H
 
+#include <linux/fs.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
 
@@ -65,8 +66,21 @@ struct rramfs_fs_ops {
 	void (*stats_show)(struct seq_file *m, struct super_block *sb);
 };
 
+/*
+ * An rramfs inode: the VFS's, and what it has no field for (tmpfs keeps
+ * the same in its shmem_inode_info).  Every rramfs inode is one
+ * (rramfs_alloc_inode).
+ */
+struct rramfs_inode {
+	struct inode vfs_inode;
+	struct timespec64 btime;	/* creation time, for statx */
+};
+
 /* ---- implemented in C (rust/shim.c) ---- */
 int rramfs_register(const struct rramfs_fs_ops *ops);
+/* super_operations' alloc_inode and free_inode */
+struct inode *rramfs_alloc_inode(struct super_block *sb);
+void rramfs_free_inode(struct inode *inode);
 /* invalfc() with a Rust fmt::Arguments (@args, formatted by %pA) */
 int rramfs_fc_error(struct fs_context *fc, const void *args);
 void rramfs_unregister(void);
@@ -125,6 +139,9 @@ ssize_t rramfs_generic_write_sync(struct kiocb *iocb, ssize_t count);
 int rramfs_finish_open_simple(struct file *file, int error);
 struct dentry *rramfs_file_dentry(const struct file *file);
 void rramfs_inode_set_next_ino(struct inode *inode);
+/* Adds @inode to the inode hash under @hashval unless it is in already
+ * (__insert_inode_hash() is not idempotent) */
+void rramfs_inode_hash_once(struct inode *inode, u64 hashval);
 struct dentry *rramfs_d_alloc_sibling(struct dentry *dentry);
 bool rramfs_find_folio(struct address_space *mapping, pgoff_t index,
 		       pgoff_t end, pgoff_t *first, u64 *nr, bool *uptodate);

@@ -35,6 +35,7 @@
 mod acl;
 mod aops;
 pub(crate) mod cred;
+mod export;
 mod file;
 mod file_ops;
 mod folio_geo;

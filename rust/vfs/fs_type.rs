@@ -17,6 +17,7 @@ use kernel::ffi::{c_int, c_ulong, c_void};
 use kernel::prelude::*;
 use kernel::types::Opaque;
 
+use super::export::EXPORT_OPS;
 use super::{
     errno, to_result, AddressSpaceOps, FileOps, InodeOps, NewInode, SeqFile, SuperBlock, SuperOps,
     XattrHandlers,
@@ -195,7 +196,7 @@ impl NewSuperBlock<'_> {
     /// and xattr handlers, and S_NOSEC (as tmpfs: once a file is seen to
     /// have no suid/sgid bit and no security.capability xattr, writes skip
     /// `file_remove_privs()`'s xattr lookup; the VFS clears the flag when
-    /// either appears).
+    /// either appears), and file handles (`export.rs`).
     pub(crate) fn set_up<const N: usize>(
         &self,
         magic: u64,
@@ -213,6 +214,7 @@ impl NewSuperBlock<'_> {
             (*sb).s_time_gran = 1;
             (*sb).s_flags |= bindings::SB_NOSEC | bindings::SB_POSIXACL_IF_ENABLED;
             (*sb).s_xattr = xattr.as_ptr();
+            (*sb).s_export_op = EXPORT_OPS.as_raw();
         }
     }
 

@@ -27,9 +27,14 @@ const BLOCKS_PER_PAGE_SHIFT: u32 = bindings::PAGE_SHIFT - 9;
 /// # Invariants
 ///
 /// A `&'a Inode` refers to an inode of a mounted rramfs superblock that
-/// stays live for `'a`; its mapping is its own `i_data`.
+/// stays live for `'a`; its mapping is its own `i_data`.  It is the
+/// `vfs_inode` of a `struct rramfs_inode` (the superblock's `alloc_inode`,
+/// [`super::SuperOps`], makes every one).
 #[repr(transparent)]
 pub(crate) struct Inode(Opaque<bindings::inode>);
+
+// `Inode::btime` finds the `rramfs_inode` at the inode's own address.
+const _: () = assert!(core::mem::offset_of!(bindings::rramfs_inode, vfs_inode) == 0);
 
 impl Inode {
     /// Wraps an inode.
@@ -82,6 +87,26 @@ impl Inode {
         unsafe {
             bindings::rramfs_i_size_read(self.as_raw())
         }
+    }
+
+    /// The inode number and its generation (random: tells a reused
+    /// number apart).
+    // `i_ino` is an `unsigned long` in 6.12 and a `u64` in 7.3.
+    #[allow(clippy::unnecessary_cast)]
+    pub(crate) fn ino_gen(&self) -> (u64, u32) {
+        // SAFETY: By the type invariants the inode is live; both are set
+        // before anyone else can reach the inode and never change.
+        unsafe { ((*self.as_raw()).i_ino as u64, (*self.as_raw()).i_generation) }
+    }
+
+    /// The inode's creation time (statx's `btime`), set once when it was
+    /// made ([`NewInode::new`]).
+    pub(crate) fn btime(&self) -> bindings::timespec64 {
+        // SAFETY: By the type invariants the inode is live and is the
+        // `vfs_inode`, at offset 0, of an `rramfs_inode`; `btime` is
+        // written only while the inode is new, before anyone else can
+        // reach it.
+        unsafe { (*self.as_raw().cast::<bindings::rramfs_inode>()).btime }
     }
 
     /// Whether the file may grow to `size` (`inode_newsize_ok()`): EFBIG
@@ -181,8 +206,16 @@ impl NewInode {
         // `i_data`.
         unsafe {
             bindings::rramfs_inode_set_next_ino(inode);
+            // Tells a reused number's file handles apart (`export.rs`).
+            (*inode).i_generation = bindings::get_random_u32();
             bindings::inode_init_owner(idmap.as_raw(), inode, dir, mode);
             bindings::simple_inode_init_ts(inode);
+            // Born now: the times just set, as tmpfs's `i_crtime`.
+            (*inode.cast::<bindings::rramfs_inode>()).btime = bindings::timespec64 {
+                tv_sec: (*inode).i_mtime_sec,
+                // Below 10^9: fits a long.
+                tv_nsec: (*inode).i_mtime_nsec as kernel::ffi::c_long,
+            };
             // No ACL until one is set or inherited: the cache is the store.
             bindings::rramfs_cache_no_acl(inode);
             // The page cache is the storage: never reclaimed, large folios.

@@ -401,8 +401,9 @@ impl<T: InodeOperations> Vtable<T> {
     /// pages the page cache holds), but with the owner seen through the
     /// mount's idmap, as tmpfs's `shmem_getattr()` does: `simple_getattr()`
     /// fills the attributes with the identity mapping, which on an
-    /// idmapped mount shows the stored ids.  With `A`'s chattr flags in
-    /// `statx`'s attributes, as tmpfs.  Then `T`'s, if it has one.
+    /// idmapped mount shows the stored ids.  With the creation time and
+    /// `A`'s chattr flags in `statx`'s attributes, as tmpfs.  Then `T`'s,
+    /// if it has one.
     ///
     /// # Safety
     ///
@@ -426,6 +427,10 @@ impl<T: InodeOperations> Vtable<T> {
         // SAFETY: `idmap` is the mount's, the inode live and `stat` ours.
         unsafe { bindings::generic_fillattr(idmap, request_mask, inode.as_raw(), &mut stat.0) };
         stat.0.blocks = inode.mapping().nrpages() << (bindings::PAGE_SHIFT - 9);
+        if request_mask & bindings::STATX_BTIME != 0 {
+            stat.0.result_mask |= bindings::STATX_BTIME;
+            stat.0.btime = inode.btime();
+        }
         if A::HAS_FILEATTR_GET {
             stat.set_fileattr(A::fileattr_get(inode));
         }

@@ -83,7 +83,7 @@ pub(crate) mod code {
             }
         )*};
     }
-    codes!(ENODATA, ENOTEMPTY, EOPNOTSUPP);
+    codes!(ENODATA, ENOTEMPTY, EOPNOTSUPP, ESTALE);
 }
 
 /// Removes element `i` of `v`, keeping the order of the rest (EINVAL if

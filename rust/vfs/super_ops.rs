@@ -32,6 +32,9 @@ impl SuperOps {
     /// The table of `T`'s operations.
     pub(crate) const fn new<T: SuperOperations>() -> Self {
         SuperOps(bindings::super_operations {
+            // Inodes from rramfs's own cache (`struct rramfs_inode`).
+            alloc_inode: Some(bindings::rramfs_alloc_inode),
+            free_inode: Some(bindings::rramfs_free_inode),
             statfs: Some(Vtable::<T>::statfs),
             show_options: Some(Vtable::<T>::show_options),
             drop_inode: Some(kver::DROP_INODE),

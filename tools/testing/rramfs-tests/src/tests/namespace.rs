@@ -24,6 +24,8 @@ crate::tests![
     chmod_chown_setgid_rules,
     truncate_up_and_down,
     utimes,
+    creation_time,
+    file_handles,
     chattr_flags,
 ];
 
@@ -397,6 +399,202 @@ fn utimes() -> TestResult {
     let md = std::fs::metadata(m.path("f")).unwrap();
     ensure_eq!((md.atime(), md.atime_nsec()), (123456789, 987654321));
     ensure_eq!((md.mtime(), md.mtime_nsec()), (234567890, 1));
+    Ok(())
+}
+
+/// The clock `c` now, in nanoseconds.
+fn clock_ns(c: libc::clockid_t) -> i128 {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: A valid clock id and out-parameter.
+    unsafe { libc::clock_gettime(c, &mut t) };
+    i128::from(t.tv_sec) * 1_000_000_000 + i128::from(t.tv_nsec)
+}
+
+fn stx_ns(t: libc::statx_timestamp) -> i128 {
+    i128::from(t.tv_sec) * 1_000_000_000 + i128::from(t.tv_nsec)
+}
+
+/// statx's creation time (`STATX_BTIME`), as tmpfs has it: every kind of
+/// inode gets one when it is made (no earlier than the coarse clock before
+/// and no later than the clock after, and its first change time), and
+/// nothing done to the inode later moves it: a write, chmod, utimensat,
+/// rename, a link.  Asked for without `STATX_BTIME`, it is not reported.
+/// Checked on tmpfs first.
+fn creation_time() -> TestResult {
+    on_tmpfs_then_rramfs(0o755, |m| {
+        let before = clock_ns(libc::CLOCK_REALTIME_COARSE);
+        std::fs::write(m.path("f"), b"x").map_err(s)?;
+        std::fs::create_dir(m.path("d")).map_err(s)?;
+        std::os::unix::fs::symlink("f", m.path("l")).map_err(s)?;
+        let fifo = CString::new(m.path("p").to_str().unwrap()).unwrap();
+        // SAFETY: A valid path.
+        ensure_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        let after = clock_ns(libc::CLOCK_REALTIME);
+        let born = |name: &str| -> Result<i128, String> {
+            let stx = statx(&m.path(name), libc::STATX_BASIC_STATS | libc::STATX_BTIME)?;
+            ensure!(
+                stx.stx_mask & libc::STATX_BTIME != 0,
+                "{name}: no STATX_BTIME in the mask {:#x}",
+                stx.stx_mask
+            );
+            Ok(stx_ns(stx.stx_btime))
+        };
+        for name in ["f", "d", "l", "p"] {
+            let b = born(name)?;
+            let stx = statx(&m.path(name), libc::STATX_BASIC_STATS)?;
+            ensure!(
+                before <= b && b <= after,
+                "{name}: btime {b} outside [{before}, {after}]"
+            );
+            ensure!(b <= stx_ns(stx.stx_ctime), "{name}: btime after ctime");
+            ensure_eq!(stx.stx_mask & libc::STATX_BTIME, 0);
+        }
+        let (bf, bd) = (born("f")?, born("d")?);
+        // What changes the file and its directory later leaves both alone.
+        let fd = open(&m.path("f"), libc::O_WRONLY, 0).map_err(|e| format!("open: {e}"))?;
+        let w = pwrite(fd, b"more".as_ptr(), 4, 1);
+        // SAFETY: An open fd.
+        let c = unsafe { libc::fchmod(fd, 0o600) };
+        let ts = [libc::timespec {
+            tv_sec: 1000,
+            tv_nsec: 0,
+        }; 2];
+        // SAFETY: An open fd and a valid array.
+        let u = unsafe { libc::futimens(fd, ts.as_ptr()) };
+        close(fd);
+        ensure_eq!((w, c, u), (Ok(4), 0, 0));
+        std::fs::rename(m.path("f"), m.path("d/g")).map_err(s)?;
+        std::fs::hard_link(m.path("d/g"), m.path("h")).map_err(s)?;
+        ensure_eq!(born("d/g")?, bf);
+        ensure_eq!(born("h")?, bf);
+        ensure_eq!(born("d")?, bd);
+        let stx = statx(&m.path("h"), libc::STATX_BASIC_STATS)?;
+        ensure_eq!(stx_ns(stx.stx_mtime), 1000 * 1_000_000_000);
+        Ok(())
+    })
+}
+
+/// A `struct file_handle` with room for any filesystem's handle.
+#[repr(C)]
+struct FileHandle {
+    handle_bytes: u32,
+    handle_type: i32,
+    f_handle: [u8; 128],
+}
+
+/// `name_to_handle_at(2)` of `p` into a handle of `room` bytes: the handle,
+/// or the errno and the size the kernel asked for.
+fn name_to_handle(p: &std::path::Path, room: u32) -> Result<FileHandle, (i32, u32)> {
+    let c = CString::new(p.to_str().unwrap()).unwrap();
+    let mut h = FileHandle {
+        handle_bytes: room,
+        handle_type: 0,
+        f_handle: [0; 128],
+    };
+    let mut mount_id: i32 = 0;
+    // SAFETY: A valid path, a handle with `room` <= 128 bytes of space,
+    // and an int for the mount id.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_name_to_handle_at,
+            libc::AT_FDCWD,
+            c.as_ptr(),
+            &mut h as *mut FileHandle,
+            &mut mount_id as *mut i32,
+            0,
+        )
+    };
+    if r < 0 {
+        Err((last_errno(), h.handle_bytes))
+    } else {
+        Ok(h)
+    }
+}
+
+/// `open_by_handle_at(2)` through the mount of `mount_fd`.
+fn open_by_handle(mount_fd: i32, h: &FileHandle, flags: i32) -> Result<i32, i32> {
+    // SAFETY: An open fd and a handle the kernel only reads.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_open_by_handle_at,
+            mount_fd,
+            h as *const FileHandle,
+            flags,
+        )
+    };
+    if r < 0 {
+        Err(last_errno())
+    } else {
+        Ok(r as i32)
+    }
+}
+
+/// File handles (`name_to_handle_at`, `open_by_handle_at`: what NFS export
+/// and fanotify use), as tmpfs has them: a handle has the size the kernel
+/// asks for, opens its file (data) or directory however it was renamed, and
+/// is stale once the inode is gone or when its generation is not the
+/// inode's.  A file unlinked while open: whatever tmpfs does.  Checked on
+/// tmpfs first; each filesystem's outcomes are compared.
+fn file_handles() -> TestResult {
+    let outcomes = std::cell::RefCell::new(Vec::new());
+    on_tmpfs_then_rramfs(0o755, |m| {
+        std::fs::write(m.path("f"), b"handled").map_err(s)?;
+        std::fs::create_dir(m.path("d")).map_err(s)?;
+        let mnt = open(m.root(), libc::O_RDONLY | libc::O_DIRECTORY, 0)
+            .map_err(|e| format!("open root: {e}"))?;
+        let r = (|| -> TestResult {
+            // Too small: EOVERFLOW, and the size needed.
+            let small = name_to_handle(&m.path("f"), 0).err();
+            let hf = name_to_handle(&m.path("f"), 128).map_err(|e| format!("handle f: {e:?}"))?;
+            let hd = name_to_handle(&m.path("d"), 128).map_err(|e| format!("handle d: {e:?}"))?;
+            ensure_eq!(small, Some((libc::EOVERFLOW, hf.handle_bytes)));
+            std::fs::rename(m.path("f"), m.path("d/g")).map_err(s)?;
+            let fd =
+                open_by_handle(mnt, &hf, libc::O_RDONLY).map_err(|e| format!("open f: {e}"))?;
+            let data = read_at(fd, 0, 100);
+            close(fd);
+            ensure_eq!(data?, b"handled");
+            let dfd = open_by_handle(mnt, &hd, libc::O_RDONLY | libc::O_DIRECTORY)
+                .map_err(|e| format!("open d: {e}"))?;
+            // SAFETY: An open fd and a stat buffer.
+            let ino = unsafe {
+                let mut st: libc::stat = std::mem::zeroed();
+                libc::fstat(dfd, &mut st);
+                st.st_ino
+            };
+            close(dfd);
+            ensure_eq!(ino, std::fs::metadata(m.path("d")).map_err(s)?.ino());
+            // Another generation: stale.
+            let mut forged = FileHandle { ..hf };
+            forged.f_handle[0] ^= 1;
+            ensure_eq!(
+                open_by_handle(mnt, &forged, libc::O_RDONLY),
+                Err(libc::ESTALE)
+            );
+            // Unlinked while open, then closed.
+            std::fs::write(m.path("u"), b"open").map_err(s)?;
+            let ufd = open(&m.path("u"), libc::O_RDONLY, 0).map_err(|e| format!("open u: {e}"))?;
+            let hu = name_to_handle(&m.path("u"), 128).map_err(|e| format!("handle u: {e:?}"))?;
+            std::fs::remove_file(m.path("u")).map_err(s)?;
+            let while_open = open_by_handle(mnt, &hu, libc::O_RDONLY).map(close);
+            close(ufd);
+            ensure_eq!(open_by_handle(mnt, &hu, libc::O_RDONLY), Err(libc::ESTALE));
+            // Gone: stale.
+            std::fs::remove_file(m.path("d/g")).map_err(s)?;
+            ensure_eq!(open_by_handle(mnt, &hf, libc::O_RDONLY), Err(libc::ESTALE));
+            outcomes
+                .borrow_mut()
+                .push((small, hf.handle_bytes, while_open));
+            Ok(())
+        })();
+        close(mnt);
+        r
+    })?;
+    let o = outcomes.into_inner();
+    ensure_eq!(o[0], o[1]);
     Ok(())
 }
 
