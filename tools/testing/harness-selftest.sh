@@ -15,6 +15,9 @@
 #                                     where tmpfs passes, a missing result,
 #                                     an expected failure that passes, a
 #                                     test the watchdog killed
+#   harness::fstests_unrunnable_reads_requirements  the default
+#                                     selection leaves out a test with a
+#                                     requirement neither filesystem meets
 #   harness::mutants_apply            every make mutants patch applies
 #   harness::dmesg_scan_*             the kernel-log check on made-up logs:
 #                                     a clean one passes, a negative
@@ -174,6 +177,20 @@ echo "generic/002 rramfs 900" >"$tmp/fst-timeout/timeouts"
 fst_fails fst-timeout "" && grep -q '^FAIL fstests::generic/002: timed out' "$tmp/fst-timeout.log" &&
 	grep -q '^FAIL fstests::tmpfs_parity' "$tmp/fst-timeout.log" && ok=1 || ok=0
 result harness::fstests_detects_timeout $ok "a test killed by the watchdog was not a failure"
+# The default selection's reading of _require lines (unrunnable.py):
+# a requirement neither filesystem meets leaves a test out, whatever
+# comes before it; a met one (falloc) or none keeps it in.
+mkdir -p "$tmp/fst-src/tests/generic"
+printf '_require_scratch\n_require_scratch_reflink\n' >"$tmp/fst-src/tests/generic/001"
+printf '_require_test\n_require_xfs_io_command "fiemap"\n' >"$tmp/fst-src/tests/generic/002"
+printf '_require_xfs_io_command "falloc"\n_require_block_device $SCRATCH_DEV\n' >"$tmp/fst-src/tests/generic/003"
+printf '_require_test\n_require_xfs_io_command "falloc"\n' >"$tmp/fst-src/tests/generic/004"
+printf 'echo _require_scratch_reflink\n' >"$tmp/fst-src/tests/generic/005"
+got=$(printf '%s\n' generic/001 generic/002 generic/003 generic/004 generic/005 |
+	python3 "$RRAMFS_ROOT/tools/testing/fstests/unrunnable.py" "$tmp/fst-src" | tr '\n' ';')
+want='generic/001 _require_scratch_reflink;generic/002 _require_xfs_io_command "fiemap";generic/003 _require_block_device;generic/004 -;generic/005 -;'
+[ "$got" = "$want" ] && ok=1 || ok=0
+result harness::fstests_unrunnable_reads_requirements $ok "unrunnable.py printed '$got', not '$want'"
 
 # make attrib (tools/bench/attrib/attrib.py) on made-up plugin output: in
 # phase 1, blocks of 60 (vfs_write) and 40 (rramfs's write_iter)

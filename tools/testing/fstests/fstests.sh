@@ -7,7 +7,9 @@
 #                                is copied, never changed
 #   FSTESTS="generic/001 ..."    tests to run (default: every test of the
 #                                generic quick group, minus those listed in
-#                                tools/testing/fstests/exclude)
+#                                tools/testing/fstests/exclude and those
+#                                unrunnable.py finds cannot run on a RAM
+#                                filesystem)
 #   RRAMFS_FSTESTS_OUT=DIR       where the run goes ($RRAMFS_CACHE/last-fstests)
 #
 # fstests knows no rramfs: the copy gets tools/testing/fstests/rramfs.sed
@@ -74,8 +76,17 @@ fi
 if [ -n "${FSTESTS:-}" ]; then
 	printf '%s\n' $FSTESTS >"$out/selected.txt"
 else
+	# The quick group, minus exclude, minus what cannot run on a RAM
+	# filesystem: a requirement neither rramfs nor tmpfs meets
+	# (unrunnable.py reads the tests' _require lines; every such test
+	# run so far was "not run" on both).  Those are listed, with the
+	# requirement, in unrunnable.txt.
 	awk '!/^#/ && NF && / quick( |$)/ {print "generic/" $1}' "$copy/tests/generic/group.list" |
-		grep -vxFf <(sed 's/#.*//; /^[[:space:]]*$/d; s/[[:space:]]*$//' "$here/exclude") >"$out/selected.txt"
+		grep -vxFf <(sed 's/#.*//; /^[[:space:]]*$/d; s/[[:space:]]*$//' "$here/exclude") |
+		python3 "$here/unrunnable.py" "$copy" >"$out/quick.txt" || die "unrunnable.py failed"
+	awk '$2 == "-" {print $1}' "$out/quick.txt" >"$out/selected.txt"
+	awk '$2 != "-"' "$out/quick.txt" >"$out/unrunnable.txt"
+	log "fstests: $(wc -l <"$out/unrunnable.txt") quick tests left out: they cannot run on a RAM filesystem ($out/unrunnable.txt)"
 fi
 for t in $(cat "$out/selected.txt"); do
 	[ -f "$copy/tests/$t" ] || die "FSTESTS: no test $t in $src"
