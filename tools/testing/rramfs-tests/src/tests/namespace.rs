@@ -567,6 +567,23 @@ fn file_handles() -> TestResult {
             };
             close(dfd);
             ensure_eq!(ino, std::fs::metadata(m.path("d")).map_err(s)?.ino());
+            // Another inode: stale.  (Generation one up, number one down:
+            // the inode hash key of tmpfs and rramfs, number + generation,
+            // stays the same, so only the match on both can refuse it.)
+            if hf.handle_bytes == 12 {
+                let word = |i: usize| {
+                    u32::from_le_bytes(hf.f_handle[4 * i..4 * i + 4].try_into().unwrap())
+                };
+                let (gen, ino) = (word(0), u64::from(word(1)) | u64::from(word(2)) << 32);
+                let (gen, ino) = (gen.wrapping_add(1), ino.wrapping_sub(1));
+                let mut forged = FileHandle { ..hf };
+                forged.f_handle[..4].copy_from_slice(&gen.to_le_bytes());
+                forged.f_handle[4..12].copy_from_slice(&ino.to_le_bytes());
+                ensure_eq!(
+                    open_by_handle(mnt, &forged, libc::O_RDONLY),
+                    Err(libc::ESTALE)
+                );
+            }
             // Another generation: stale.
             let mut forged = FileHandle { ..hf };
             forged.f_handle[0] ^= 1;
