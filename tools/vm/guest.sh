@@ -39,7 +39,14 @@ fi
 
 cd /tmp
 export RRAMFS_MNT=/mnt RRAMFS_OUT=$out
-bash -c "$(cat "$out/cmd")" &
+# The command's output also goes to $out/output: when udev does not
+# settle in time (a debug kernel on a loaded host), virtme-ng's init
+# cannot find its virtio-serial ports and runs this script on the
+# console, whose output vng drops; run.sh then prints the file.
+(
+	set -o pipefail
+	bash -c "$(cat "$out/cmd")" | tee "$out/output"
+) &
 pid=$!
 # Watchdog: a hung command (a deadlock) must not hang the run silently.
 # Dump the blocked tasks and the log where the host finds them, power off.

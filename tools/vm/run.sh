@@ -17,6 +17,7 @@
 #   or half, less than RRAMFS_VM_TIMEOUT, so that a hung command leaves
 #   its blocked tasks in dmesg.timeout before the host kills the VM),
 #   RRAMFS_QEMU_OPTS extra QEMU options (e.g. -icount for benchmarks),
+#   RRAMFS_KERNEL_ARGS extra kernel command-line arguments,
 #   RRAMFS_VM_OUT directory for the run's files (default: a new temp dir),
 #   RRAMFS_KO another rramfs.ko to test (default: the one built here).
 set -euo pipefail
@@ -49,7 +50,7 @@ guest_timeout=${RRAMFS_GUEST_TIMEOUT:-$((vm_timeout - guest_margin))}
 
 out=${RRAMFS_VM_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/rramfs-vm.XXXXXX")}
 mkdir -p "$out"
-rm -f "$out"/{rc,smap,dmesg,unload}
+rm -f "$out"/{rc,smap,dmesg,unload,output,host-stdout}
 printf '%s\n' "$@" >"$out/cmd"
 {
 	echo "KO=$ko"
@@ -81,6 +82,7 @@ kvm) ;;				# -cpu host: SMAP on any modern x86
 esac
 # With "=": a value that starts with "-" is otherwise taken for an option.
 [ -z "${RRAMFS_QEMU_OPTS:-}" ] || vng_args+=("--qemu-opts=$RRAMFS_QEMU_OPTS")
+for a in ${RRAMFS_KERNEL_ARGS:-}; do vng_args+=(--append "$a"); done
 
 log "booting $(basename "$kdir") ($accel) in the VM; output in $out"
 set +e
@@ -92,9 +94,16 @@ else
 	# QEMU (which vng starts in it) ends too; with --foreground only vng
 	# would, leaving a hung guest's QEMU running after the run is judged.
 	timeout -k 30 "$vm_timeout" \
-		"$VENV/bin/vng" "${vng_args[@]}" --exec "bash $RRAMFS_ROOT/tools/vm/guest.sh $out" </dev/null
+		"$VENV/bin/vng" "${vng_args[@]}" --exec "bash $RRAMFS_ROOT/tools/vm/guest.sh $out" </dev/null |
+		tee "$out/host-stdout"
+	# virtme-ng's console fallback (see guest.sh) loses the guest's
+	# output: every line guest.sh prints starts "rramfs-vm:", so none on
+	# the host means it went there.  The command's part is in the file.
+	if ! grep -q 'rramfs-vm:' "$out/host-stdout" && [ -s "$out/output" ]; then
+		echo "rramfs-vm: the guest's output did not reach the host (virtme-ng's console fallback: no virtio-serial ports, as when udev does not settle); the command's output, from $out/output:"
+		cat "$out/output"
+	fi
 fi
-vng_rc=$?
 set -e
 
 "$RRAMFS_ROOT/tools/vm/judge.sh" "$out" || exit 125
