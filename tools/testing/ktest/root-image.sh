@@ -28,7 +28,9 @@ log "building the ktest root image $img (debootstrap bookworm, a few minutes)"
 mkdir -p "$(dirname "$img")"
 rm -f "$img" "$img.stamp" "$img.new"
 mnt=$(mktemp -d)
-trap 'umount -R "$mnt" 2>/dev/null; rmdir "$mnt"; rm -f "$img.new"' EXIT
+# (set -e holds in the trap too: an umount of nothing left mounted must
+# not turn a good build's exit status into 1.)
+trap 'umount -R "$mnt" 2>/dev/null || true; rmdir "$mnt" || true; rm -f "$img.new"' EXIT
 truncate -s 2G "$img.new"
 mkfs.ext4 -q -F "$img.new"
 mount -o loop "$img.new" "$mnt"
