@@ -1,7 +1,7 @@
 //! Memory pressure: a task in a memory cgroup with a limit stands for a
 //! machine close to its memory.  What rramfs allocates for that task —
-//! page cache (buffered writes, O_DIRECT copies, page faults on holes)
-//! and extended attributes — is charged to its cgroup, so the limit holds:
+//! page cache (buffered writes, O_DIRECT copies, page faults on holes),
+//! inodes and extended attributes — is charged to its cgroup, so the limit holds:
 //! the task gets ENOMEM or a short count, or the cgroup's OOM killer ends
 //! it (SIGKILL, never SIGBUS), and nothing else is killed.  Files written
 //! before keep their data, and the mount's charge matches its files.
@@ -19,6 +19,7 @@ crate::tests![
     writes_charged_and_bounded => 900,
     faults_charged_and_bounded => 900,
     xattrs_charged_and_bounded => 900,
+    inodes_charged,
 ];
 
 const LIMIT: u64 = 32 << 20;
@@ -378,6 +379,53 @@ fn xattrs_charged_and_bounded() -> TestResult {
     ensure!(
         left <= base + (1 << 20),
         "{left} bytes still charged after the file is gone (was {base})"
+    );
+    Ok(())
+}
+
+/// The object size of the slab cache `name` (`/proc/slabinfo`).
+fn slab_object_size(name: &str) -> Result<u64, String> {
+    let info = std::fs::read_to_string("/proc/slabinfo").map_err(|e| e.to_string())?;
+    info.lines()
+        .find_map(|l| {
+            let mut w = l.split_whitespace();
+            (w.next() == Some(name)).then(|| w.nth(2).and_then(|v| v.parse().ok()))?
+        })
+        .ok_or_else(|| format!("no {name} in /proc/slabinfo"))
+}
+
+/// Inodes come from rramfs's own slab cache (`rramfs_inode_cache`, which
+/// holds the creation time), and it must charge them to the creator's
+/// cgroup as the kernel's inode cache does, or a user could fill the
+/// host's memory with empty files on a mount without `nr_inodes=`:
+/// creating files in the cgroup grows its charge by at least one inode
+/// object per file (their dentries come on top).
+fn inodes_charged() -> TestResult {
+    const N: u64 = 4000;
+    let m = Mount::new("nr_inodes=0")?;
+    std::fs::create_dir(m.path("d")).map_err(|e| e.to_string())?;
+    let obj = slab_object_size("rramfs_inode_cache")?;
+    let cg = Memcg::new()?;
+    let paths: Vec<CString> = (0..N)
+        .map(|i| CString::new(m.path(&format!("d/{i}")).to_str().unwrap()).unwrap())
+        .collect();
+    let (base, kills) = (cg.current()?, cg.oom_kills()?);
+    let st = cg.run(|| {
+        for p in &paths {
+            // SAFETY: A valid path.
+            let fd = unsafe { libc::open(p.as_ptr(), libc::O_CREAT | libc::O_WRONLY, 0o644) };
+            if fd < 0 {
+                return 1;
+            }
+            close(fd);
+        }
+        0
+    });
+    ensure_eq!(ended(&cg, st, kills, "creating files")?, Some(0));
+    let charged = cg.current()?.saturating_sub(base);
+    ensure!(
+        charged >= N * obj,
+        "{N} files made, {charged} bytes charged to the cgroup: less than their inodes ({obj} bytes each)"
     );
     Ok(())
 }
