@@ -127,11 +127,11 @@ unsafe extern "C" fn fh_to_dentry(
             gen: *w,
         }
     };
-    // SAFETY: `sb` is mounted; `is_handle_of` reads `h` only during the
-    // call; `ilookup5` returns a referenced inode of `sb`, or null.
     // The key is an `unsigned long` in 6.12 and a `u64` in 7.3: `as _`
     // converts as C does (the identity on 64-bit).
     #[allow(clippy::as_underscore)]
+    // SAFETY: `sb` is mounted; `is_handle_of` reads `h` only during the
+    // call; `ilookup5` returns a referenced inode of `sb`, or null.
     let inode = unsafe {
         bindings::ilookup5(
             sb,
